@@ -1,0 +1,1 @@
+"""Accounts, organisations, roles per fair, invitations and the permission helper."""

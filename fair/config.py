@@ -1,0 +1,85 @@
+"""Settings read from the environment, so one build runs anywhere (demo laptop, CI, production)."""
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url(instance_path: str) -> str:
+    """FAIR_DATABASE_URL, or a SQLite file in the instance folder; psycopg 3 for PostgreSQL."""
+    url = os.environ.get("FAIR_DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'fair.sqlite'}"
+    return normalise_database_url(url)
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common `postgres://` and `postgresql://` spellings and use psycopg 3 for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def secret_key(instance_path: str) -> str:
+    """FAIR_SECRET_KEY, or a random key generated once and kept in the instance folder."""
+    key = os.environ.get("FAIR_SECRET_KEY")
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def default_timezone() -> str:
+    name = os.environ.get("FAIR_TIMEZONE", "Asia/Shanghai")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise RuntimeError(f"FAIR_TIMEZONE={name!r} is not a known IANA timezone") from None
+    return name
+
+
+def from_environment(instance_path: str) -> dict:
+    """The configuration mapping create_app applies before a test's overrides."""
+    secure_cookies = _flag("FAIR_SECURE_COOKIES", True)
+    return {
+        "SECRET_KEY": secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "FAIR_TIMEZONE": default_timezone(),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("FAIR_MAX_UPLOAD_MB", "10")) * 1024 * 1024 + 64 * 1024,
+        # Cookies: HttpOnly and SameSite always; Secure unless turned off for plain-http local use.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure_cookies,
+        "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+        "WTF_CSRF_TIME_LIMIT": 12 * 3600,
+        # Rate limits: in memory by default, shared across workers when FAIR_REDIS_URL is set.
+        "RATELIMIT_STORAGE_URI": os.environ.get("FAIR_REDIS_URL", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "FAIR_LOGIN_LIMIT": os.environ.get("FAIR_LOGIN_LIMIT", "10 per minute; 60 per hour"),
+        "FAIR_LOGIN_ACCOUNT_LIMIT": os.environ.get("FAIR_LOGIN_ACCOUNT_LIMIT", "5 per minute"),
+        "FAIR_INVITATION_DAYS": int(os.environ.get("FAIR_INVITATION_DAYS", "14")),
+        # Babel: the UI is Chinese first; English is the second language.
+        "BABEL_DEFAULT_LOCALE": "zh_Hans",
+        "FAIR_LOCALES": ["zh_Hans", "en"],
+        # OpenAPI document served at /api/openapi.json (flask-smorest).
+        "API_TITLE": "Fair API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }

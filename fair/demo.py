@@ -1,0 +1,109 @@
+"""The demo fair, built through the service functions like any organizer's data."""
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Callable
+
+import sqlalchemy as sa
+
+from fair.auth import services as auth
+from fair.auth.models import Organisation, OrganisationKind, Role, User
+from fair.extensions import db
+from fair.fairs import services as fairs
+from fair.fairs.models import Fair, Phase
+from fair.times import from_local, to_local, utcnow
+
+# Demo accounts only: printed by `fair demo`, never used by a real deployment.
+DEMO_PASSWORD = "fair-demo-2026"
+DEMO_SLUG = "js-2026"
+TIMEZONE = "Asia/Shanghai"
+
+ORGANISATIONS = [
+    ("江苏省志愿服务联合会", OrganisationKind.government, "南京市"),
+    ("南京市鼓楼区夕阳红助老志愿服务队", OrganisationKind.volunteer, "南京市鼓楼区"),
+    ("苏州市青少年绿色行动志愿者协会", OrganisationKind.volunteer, "苏州市姑苏区"),
+    ("无锡市蓝天应急救援志愿服务中心", OrganisationKind.volunteer, "无锡市梁溪区"),
+    ("徐州市彭城助残志愿者协会", OrganisationKind.volunteer, "徐州市云龙区"),
+    ("紫金山科技发展有限公司", OrganisationKind.enterprise, "南京市玄武区"),
+    ("江苏省润泽慈善基金会", OrganisationKind.foundation, "南京市建邺区"),
+    ("常州市同心社会工作服务中心", OrganisationKind.social_work, "常州市天宁区"),
+]
+
+# (e-mail, name, organisation index or None, roles, platform administrator)
+PEOPLE = [
+    ("organizer@demo.fair", "王静", 0, [Role.organizer], True),
+    ("reviewer@demo.fair", "李明远", None, [Role.reviewer], False),
+    ("judge@demo.fair", "陈慧敏", None, [Role.judge], False),
+    ("sponsor@demo.fair", "赵立新", 5, [Role.sponsor], False),
+    ("exhibitor@demo.fair", "刘晓燕", 1, [Role.exhibitor], False),
+    ("gate@demo.fair", "孙浩", 0, [Role.gate_staff], False),
+]
+
+CITIES = ["南京市", "无锡市", "徐州市", "常州市", "苏州市", "南通市", "连云港市", "淮安市", "盐城市",
+          "扬州市", "镇江市", "泰州市", "宿迁市"]
+SEED_KINDS = [("志愿服务队", OrganisationKind.volunteer), ("志愿者协会", OrganisationKind.volunteer),
+              ("社会工作服务中心", OrganisationKind.social_work), ("爱心企业", OrganisationKind.enterprise)]
+
+
+@dataclass
+class DemoResult:
+    fair: Fair
+    created: bool
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _logins() -> list[tuple[str, str]]:
+    return [(email, " + ".join(f"{r.value}" for r in roles) + (" (admin)" if admin else ""))
+            for email, _n, _o, roles, admin in PEOPLE]
+
+
+def build_demo(scale: str = "small", *, progress: Callable[[str], None] = lambda _m: None,
+               now: datetime | None = None) -> DemoResult:
+    """Build the demo fair unless it is there; a second run changes nothing."""
+    existing = db.session.scalar(sa.select(Fair).where(Fair.slug == DEMO_SLUG))
+    if existing is not None:
+        return DemoResult(existing, False, _logins())
+    now = now or utcnow()
+    today = to_local(now, TIMEZONE).date()
+
+    progress("organisations")
+    organisations = [auth.create_organisation(name, kind, region=region)
+                     for name, kind, region in ORGANISATIONS]
+    progress("people")
+    users: list[tuple[User, list[Role]]] = []
+    for email, name, org_index, roles, admin in PEOPLE:
+        organisation = organisations[org_index] if org_index is not None else None
+        users.append((auth.create_user(email, name, DEMO_PASSWORD, organisation=organisation, is_admin=admin),
+                      roles))
+    organizer = users[0][0]
+
+    progress("fair")
+    fair = fairs.create_fair(fairs.FairDetails(
+        slug=DEMO_SLUG,
+        name=f"{today.year}年江苏省志愿服务项目展示交流会",
+        city="南京市",
+        venue="南京国际博览中心",
+        starts_on=today,
+        ends_on=today + timedelta(days=2),
+        applications_open_at=from_local(datetime.combine(today - timedelta(days=120), time(9)), TIMEZONE),
+        applications_close_at=from_local(datetime.combine(today - timedelta(days=60), time(17)), TIMEZONE),
+        timezone=TIMEZONE,
+    ), actor=organizer)
+    for user, roles in users:
+        for role in roles:
+            auth.grant_role(fair, user, role, actor=organizer)
+    # A demo fair is shown live: it walks through each phase as an organizer would.
+    while fair.phase != Phase.live:
+        fairs.move_phase(fair, fair.phase.neighbours()[-1], actor=organizer)
+
+    if scale == "seed":
+        _seed_organisations(progress)
+    return DemoResult(fair, True, _logins())
+
+
+def _seed_organisations(progress: Callable[[str], None]) -> None:
+    """The seed scale's organisations: applicants across the province's cities."""
+    progress("seed organisations")
+    for number in range(520):
+        city = CITIES[number % len(CITIES)]
+        suffix, kind = SEED_KINDS[number % len(SEED_KINDS)]
+        auth.create_organisation(f"{city}第{number + 1}{suffix}", kind, region=city)

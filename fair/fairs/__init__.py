@@ -1,0 +1,1 @@
+"""Fair editions, their categories and their phases."""

@@ -1,0 +1,1 @@
+"""The landing page, the language switch and the health check."""

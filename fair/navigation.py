@@ -1,0 +1,30 @@
+"""Navigation by role: each area registers its entries, base.html shows those the user's roles allow."""
+from dataclasses import dataclass
+
+from flask import url_for
+
+from fair.auth.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: object          # a lazy string, translated when shown
+    endpoint: str          # takes the fair's `slug`
+    roles: frozenset       # empty: every member of the fair
+
+    def url(self, fair) -> str:
+        return url_for(self.endpoint, slug=fair.slug)
+
+
+FAIR_NAV: list[NavItem] = []
+
+
+def add_fair_nav(label, endpoint: str, *roles: Role) -> None:
+    """Called once per entry when an area's blueprint is registered."""
+    if not any(item.endpoint == endpoint for item in FAIR_NAV):
+        FAIR_NAV.append(NavItem(label, endpoint, frozenset(roles)))
+
+
+def fair_nav_for(user, fair) -> list[NavItem]:
+    held = user.roles_in(fair)
+    return [item for item in FAIR_NAV if held and (not item.roles or held & item.roles)]
