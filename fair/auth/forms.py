@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from fair.auth.models import Role
@@ -23,13 +23,14 @@ class InvitationForm(FlaskForm):
     email = EmailField(_l("邮箱"), validators=[DataRequired(), Email(message=_l("请输入有效的邮箱地址。")),
                                               Length(max=254)])
     name = StringField(_l("姓名"), validators=[Optional(), Length(max=80)])
-    role = SelectField(_l("角色"), choices=[(role.value, role.label) for role in Role])
-    organisation_id = SelectField(_l("所属单位"), coerce=int, choices=[])
+    role = SelectField(_l("角色"))
+    organisation_id = SelectField(_l("所属单位"), coerce=int)
 
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [(role.value, role.label) for role in Role]
-        self.organisation_id.choices = [(0, _l("（不指定）"))] + [(o.id, o.name) for o in organisations]
+        self.role.choices = [SelectChoice(role.value, role.label) for role in Role]
+        self.organisation_id.choices = [SelectChoice(0, _l("（不指定）"))] + [
+            SelectChoice(o.id, o.name) for o in organisations]
 
 
 class AcceptInvitationForm(FlaskForm):

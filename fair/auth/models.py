@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -103,7 +104,9 @@ class User(UserMixin, db.Model):
         return self.is_active_account
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # FAIR_PASSWORD_HASH lets the test suite use a cheaper hash; production keeps werkzeug's default.
+        method = current_app.config.get("FAIR_PASSWORD_HASH", "scrypt") if has_app_context() else "scrypt"
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

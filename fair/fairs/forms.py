@@ -2,7 +2,7 @@ from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from fair.fairs.models import DEFAULT_CATEGORIES, Phase
@@ -11,9 +11,9 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 _COMMON_ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei", "Asia/Urumqi", "UTC"]
 
 
-def timezone_choices() -> list[str]:
+def timezone_choices() -> list[SelectChoice]:
     rest = sorted(zone for zone in available_timezones() if "/" in zone and zone not in _COMMON_ZONES)
-    return _COMMON_ZONES + rest
+    return [SelectChoice(zone) for zone in _COMMON_ZONES + rest]
 
 
 def categories_text(pairs) -> str:
@@ -57,4 +57,4 @@ class FairForm(FlaskForm):
 
 
 class PhaseForm(FlaskForm):
-    phase = SelectField(choices=[(phase.value, phase.value) for phase in Phase])
+    phase = SelectField(choices=[SelectChoice(phase.value) for phase in Phase])
