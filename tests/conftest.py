@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from fair import create_app
@@ -38,9 +39,21 @@ def instance_path(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("instance"))
 
 
+class RequestInItsOwnContext(FlaskClient):
+    """Each request gets a fresh app context, as in production, so `g` (the logged-in user) and the
+    database session never leak between requests or into the test; the test's own session ends its
+    transaction first, so it reads what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        db.session.rollback()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, instance_path):
     app = create_app(test_config(database_url, instance_path))
+    app.test_client_class = RequestInItsOwnContext
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:

@@ -86,23 +86,25 @@ def accept_invitation(token: str):
         return render_template("auth/invitation_closed.html", refusal=refusal), 410 if refusal.code != "unknown" else 404
     existing = services.find_user(invitation.email)
     form = AcceptInvitationForm(name=invitation.name) if not current_user.is_authenticated else ConfirmForm()
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            if current_user.is_authenticated:
-                user = services.accept_invitation(token, user=current_user)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                if current_user.is_authenticated:
+                    user = services.accept_invitation(token, user=current_user)
+                else:
+                    user = services.accept_invitation(token, name=form.name.data, password=form.password.data)
+                    _start_session(user)
+            except Refused as refusal:
+                if refusal.code == "used":
+                    return render_template("auth/invitation_closed.html", refusal=refusal), 410
+                show_refusal(form, refusal)
             else:
-                user = services.accept_invitation(token, name=form.name.data, password=form.password.data)
-                _start_session(user)
-        except Refused as refusal:
-            if refusal.field is None:
-                return render_template("auth/invitation_closed.html", refusal=refusal), 409
-            show_refusal(form, refusal)
-        else:
-            flash(_("欢迎加入“%(fair)s”，您的角色是%(role)s。", fair=invitation.fair.name,
-                    role=invitation.role.label), "success")
-            return redirect(url_for("fairs.overview", slug=invitation.fair.slug))
-    return render_template("auth/invitation.html", invitation=invitation, form=form,
-                           existing=existing), 400 if form.errors else 200
+                flash(_("欢迎加入“%(fair)s”，您的角色是%(role)s。", fair=invitation.fair.name,
+                        role=invitation.role.label), "success")
+                return redirect(url_for("fairs.overview", slug=invitation.fair.slug))
+    return render_template("auth/invitation.html", invitation=invitation, form=form, existing=existing), status
 
 
 @bp.get("/fairs/<slug>/people")
