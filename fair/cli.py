@@ -5,6 +5,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
+from fair.i18n import i18n_command
 from fair.refusal import Refused
 
 
@@ -66,3 +67,4 @@ def create_organizer_command(email: str, name: str, password: str) -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_organizer_command)
+    app.cli.add_command(i18n_command)

@@ -29,6 +29,9 @@ def test_config(database_url: str, instance_path: str, **overrides) -> dict:
     return config
 
 
+test_config.__test__ = False  # a helper, not a test
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     return os.environ.get("FAIR_TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"

@@ -64,6 +64,11 @@ def enum_column(kind: type[enum.Enum], length: int = 20) -> sa.Enum:
                    create_constraint=True, validate_strings=True)
 
 
+def password_method() -> str:
+    """werkzeug's scrypt; FAIR_PASSWORD_HASH lets the test suite use a cheaper one."""
+    return current_app.config.get("FAIR_PASSWORD_HASH", "scrypt") if has_app_context() else "scrypt"
+
+
 class Organisation(db.Model):
     """A volunteer organisation, enterprise, foundation, social-work agency or government unit."""
 
@@ -104,9 +109,7 @@ class User(UserMixin, db.Model):
         return self.is_active_account
 
     def set_password(self, password: str) -> None:
-        # FAIR_PASSWORD_HASH lets the test suite use a cheaper hash; production keeps werkzeug's default.
-        method = current_app.config.get("FAIR_PASSWORD_HASH", "scrypt") if has_app_context() else "scrypt"
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = generate_password_hash(password, method=password_method())
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from werkzeug.security import generate_password_hash
 
 from fair.audit.log import audit, snapshot
-from fair.auth.models import Invitation, Membership, Organisation, OrganisationKind, Role, User, token_digest
+from fair.auth.models import (Invitation, Membership, Organisation, OrganisationKind, Role, User, password_method,
+                              token_digest)
 from fair.extensions import db
 from fair.refusal import Refused
 from fair.times import utcnow
@@ -52,7 +53,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The user for these credentials, or None: the caller shows one message for every failure."""
     user = find_user(email)
     if user is None:
-        User(password_hash=_dummy_hash()).check_password(password)
+        User(password_hash=_dummy_hash(password_method())).check_password(password)
         return None
     if not user.check_password(password) or not user.is_active:
         return None
@@ -63,9 +64,9 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     """Checked against when the e-mail is unknown, so a failed log-in takes as long either way."""
-    return generate_password_hash(secrets.token_urlsafe(16))
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def change_password(user: User, current: str, new: str) -> None:
