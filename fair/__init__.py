@@ -3,6 +3,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fair import config as settings
 from fair.extensions import api, babel, csrf, db, limiter, login_manager, migrate
@@ -22,6 +23,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
 
+    if proxies := app.config["FAIR_TRUSTED_PROXIES"]:
+        # Behind nginx: take the client's address and scheme from the proxies' headers (rate limits, Secure).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)

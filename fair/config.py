@@ -73,6 +73,7 @@ def from_environment(instance_path: str) -> dict:
         "FAIR_LOGIN_LIMIT": os.environ.get("FAIR_LOGIN_LIMIT", "10 per minute; 60 per hour"),
         "FAIR_LOGIN_ACCOUNT_LIMIT": os.environ.get("FAIR_LOGIN_ACCOUNT_LIMIT", "5 per minute"),
         "FAIR_INVITATION_DAYS": int(os.environ.get("FAIR_INVITATION_DAYS", "14")),
+        "FAIR_TRUSTED_PROXIES": int(os.environ.get("FAIR_TRUSTED_PROXIES", "0")),
         # Babel: the UI is Chinese first; English is the second language.
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
         "FAIR_LOCALES": ["zh_Hans", "en"],

@@ -208,4 +208,4 @@ def check_command() -> None:
 def _report(found: list[Problem]) -> None:
     for problem in found:
         click.echo(str(problem))
-    click.echo(f"{len(found)} problems" if found else "All catalogs complete.")
+    click.echo(f"Problems: {len(found)}" if found else "All catalogs complete.")
