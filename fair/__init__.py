@@ -111,12 +111,13 @@ def _app_config(key: str):
 
 
 def register_blueprints(app: Flask) -> None:
+    from fair.applications.views import bp as applications_bp
     from fair.audit.views import bp as audit_bp
     from fair.auth.views import bp as auth_bp
     from fair.fairs.views import bp as fairs_bp
     from fair.home.views import bp as home_bp
 
-    for blueprint in (home_bp, auth_bp, fairs_bp, audit_bp):
+    for blueprint in (home_bp, auth_bp, fairs_bp, applications_bp, audit_bp):
         app.register_blueprint(blueprint)
 
     from fair.cli import register_commands

@@ -5,6 +5,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from fair.applications import services as applications
 from fair.auth import services as auth
 from fair.auth.models import Organisation, OrganisationKind, Role, User
 from fair.extensions import db
@@ -36,6 +37,17 @@ PEOPLE = [
     ("sponsor@demo.fair", "赵立新", 5, [Role.sponsor], False),
     ("exhibitor@demo.fair", "刘晓燕", 1, [Role.exhibitor], False),
     ("gate@demo.fair", "孙浩", 0, [Role.gate_staff], False),
+]
+
+# (organisation index, category, title, summary, funding need in yuan, submitted)
+PROJECTS = [
+    (1, "助老", "“银龄食堂”社区助餐志愿服务", "为鼓楼区独居与高龄老人提供每日午餐配送、陪餐与健康随访，志愿者结对上门。", 120_000, True),
+    (1, "助老", "老年人智能手机课堂", "在社区活动室开设手机使用、防诈骗与线上挂号课程，累计服务老人三千余人次。", 45_000, True),
+    (2, "环保", "古城河道守护行动", "组织青少年志愿者定期巡河、清理垃圾并开展水质监测与科普宣传。", 80_000, True),
+    (2, "青少年", "外来务工子女“四点半课堂”", "放学后为外来务工人员子女提供作业辅导、阅读与兴趣活动。", 150_000, True),
+    (3, "应急救援", "社区应急救护培训进万家", "由持证救援志愿者在社区、学校开展心肺复苏与AED使用培训。", 200_000, True),
+    (4, "助残", "视障人士“陪你看电影”", "志愿者为视障朋友现场讲述电影画面，每月两场无障碍观影活动。", 60_000, True),
+    (4, "助残", "残障青年就业辅导营", "联合爱心企业为残障青年提供职业技能培训、模拟面试与岗位对接。", 300_000, False),
 ]
 
 CITIES = ["南京市", "无锡市", "徐州市", "常州市", "苏州市", "南通市", "连云港市", "淮安市", "盐城市",
@@ -91,6 +103,18 @@ def build_demo(scale: str = "small", *, progress: Callable[[str], None] = lambda
     for user, roles in users:
         for role in roles:
             auth.grant_role(fair, user, role, actor=organizer)
+    progress("projects")
+    exhibitor = users[4][0]
+    categories = {category.name: category for category in fair.categories}
+    for org_index, category, title, summary, need_yuan, submitted in PROJECTS:
+        during_window = fair.applications_open_at + timedelta(days=10 + len(title))
+        project = applications.create_application(
+            fair, organisations[org_index],
+            applications.ProjectDetails(title, categories[category], summary, need_yuan * 100),
+            actor=exhibitor if org_index == 1 else None, at=during_window)
+        if submitted:
+            applications.submit_application(project, actor=exhibitor if org_index == 1 else None,
+                                            at=during_window + timedelta(hours=3))
     # A demo fair is shown live: it walks through each phase as an organizer would.
     while fair.phase != Phase.live:
         fairs.move_phase(fair, fair.phase.neighbours()[-1], actor=organizer)

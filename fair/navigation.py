@@ -8,6 +8,7 @@ from fair.auth.models import Role
 
 @dataclass(frozen=True)
 class NavItem:
+    order: int             # place in the bar: the phases' order, settings last
     label: object          # a lazy string, translated when shown
     endpoint: str          # takes the fair's `slug`
     roles: frozenset       # empty: every member of the fair
@@ -19,10 +20,11 @@ class NavItem:
 FAIR_NAV: list[NavItem] = []
 
 
-def add_fair_nav(label, endpoint: str, *roles: Role) -> None:
-    """Called once per entry when an area's blueprint is registered."""
+def add_fair_nav(order: int, label, endpoint: str, *roles: Role) -> None:
+    """Called once per entry when an area's views module is imported."""
     if not any(item.endpoint == endpoint for item in FAIR_NAV):
-        FAIR_NAV.append(NavItem(label, endpoint, frozenset(roles)))
+        FAIR_NAV.append(NavItem(order, label, endpoint, frozenset(roles)))
+        FAIR_NAV.sort(key=lambda item: item.order)
 
 
 def fair_nav_for(user, fair) -> list[NavItem]:

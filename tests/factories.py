@@ -47,3 +47,18 @@ def make_member(fair: Fair, role: Role, **overrides) -> User:
     user = make_user(**overrides)
     auth.grant_role(fair, user, role, actor=None)
     return user
+
+
+def make_application(fair: Fair, organisation: Organisation | None = None, *, submit: bool = True, **overrides):
+    from fair.applications import services as applications
+
+    organisation = organisation or make_organisation()
+    values = {"title": f"社区志愿服务项目{next(_numbers)}", "category": fair.categories[0],
+              "summary": "项目简介", "funding_need_fen": 5_000_000}
+    values.update(overrides)
+    at = fair.applications_open_at + timedelta(days=1)
+    application = applications.create_application(fair, organisation, applications.ProjectDetails(**values),
+                                                  actor=None, at=at)
+    if submit:
+        applications.submit_application(application, actor=None, at=at)
+    return application

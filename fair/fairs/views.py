@@ -15,8 +15,8 @@ from fair.times import from_local, to_local
 
 bp = Blueprint("fairs", __name__, url_prefix="/fairs")
 
-add_fair_nav(_l("概览"), "fairs.overview")
-add_fair_nav(_l("展会设置"), "fairs.edit", Role.organizer)
+add_fair_nav(0, _l("概览"), "fairs.overview")
+add_fair_nav(80, _l("展会设置"), "fairs.edit", Role.organizer)
 
 
 def _details(form: FairForm) -> services.FairDetails:
