@@ -1,9 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from fair.auth.models import Role
+from fair.auth.models import OrganisationKind, Role
 
 
 class LoginForm(FlaskForm):
@@ -25,12 +25,20 @@ class InvitationForm(FlaskForm):
     name = StringField(_l("姓名"), validators=[Optional(), Length(max=80)])
     role = SelectField(_l("角色"))
     organisation_id = SelectField(_l("所属单位"), coerce=int)
+    new_organisation = StringField(_l("或新建单位"), validators=[Optional(), Length(max=120)],
+                                   description=_l("单位不在列表中时，填写全称即可新建。"))
+    new_organisation_kind = SelectField(_l("新单位类型"), default=OrganisationKind.volunteer.value)
 
     def __init__(self, *args, organisations=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = [SelectChoice(role.value, role.label) for role in Role]
         self.organisation_id.choices = [SelectChoice(0, _l("（不指定）"))] + [
             SelectChoice(o.id, o.name) for o in organisations]
+        self.new_organisation_kind.choices = [SelectChoice(kind.value, kind.label) for kind in OrganisationKind]
+
+    def validate_new_organisation(self, field):
+        if field.data and field.data.strip() and self.organisation_id.data:
+            raise ValidationError(_l("请选择已有单位或新建单位，二者选一。"))
 
 
 class AcceptInvitationForm(FlaskForm):

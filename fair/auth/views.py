@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 
 from fair.auth import services
 from fair.auth.forms import AcceptInvitationForm, ConfirmForm, InvitationForm, LoginForm, PasswordChangeForm
-from fair.auth.models import Invitation, Membership, Organisation, Role, User
+from fair.auth.models import Invitation, Membership, Organisation, OrganisationKind, Role, User
 from fair.auth.permissions import fair_role_required, login_required
 from fair.extensions import db, limiter
 from fair.forms import safe_next, show_refusal
@@ -138,6 +138,9 @@ def invite(fair):
     if not form.validate_on_submit():
         return _people_page(fair, form, status=400)
     organisation = db.session.get(Organisation, form.organisation_id.data) if form.organisation_id.data else None
+    if form.new_organisation.data and form.new_organisation.data.strip():
+        organisation = services.create_organisation(
+            form.new_organisation.data, OrganisationKind(form.new_organisation_kind.data), actor=current_user)
     invitation, token = services.invite(
         fair, form.email.data, Role(form.role.data), name=form.name.data or "", organisation=organisation,
         actor=current_user, valid_days=current_app.config["FAIR_INVITATION_DAYS"])

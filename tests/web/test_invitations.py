@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from fair.audit.models import AuditEvent
 from fair.auth import services
-from fair.auth.models import Invitation, Membership, Role, User
+from fair.auth.models import Invitation, Membership, Organisation, Role, User
 from fair.extensions import db
 from fair.times import utcnow
 from tests.conftest import log_in
@@ -129,3 +129,22 @@ def test_people_page_queries_do_not_grow_with_members(client_as, fair):
         make_member(fair, Role.judge, organisation=make_organisation())
         services.invite(fair, f"pending{number}@example.cn", Role.reviewer, actor=make_user())
     assert queries() == few
+
+
+def test_inviting_a_person_of_a_new_organisation(client_as, client, fair):
+    link = _invite(client_as(Role.organizer), fair, role="sponsor", email="rep@zijin.cn",
+                   new_organisation="紫金山科技发展有限公司", new_organisation_kind="enterprise")
+    client.post(link, data={"name": "钱总", "password": "a good password", "confirm": "a good password"})
+    user = services.find_user("rep@zijin.cn")
+    assert user.organisation.name == "紫金山科技发展有限公司"
+    assert user.organisation.kind.value == "enterprise"
+
+
+def test_existing_and_new_organisation_together_is_refused(client_as, fair):
+    organisation = make_organisation()
+    response = client_as(Role.organizer).post(f"/fairs/{fair.slug}/people/invite", data={
+        "email": "a@example.cn", "role": "sponsor", "organisation_id": organisation.id,
+        "new_organisation": "另一家单位", "new_organisation_kind": "enterprise"})
+    assert response.status_code == 400
+    assert "请选择已有单位或新建单位，二者选一。" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Organisation.id))) == 1
