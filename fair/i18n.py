@@ -123,7 +123,7 @@ def problems(template: Catalog, translations: Path = TRANSLATIONS, locales=LOCAL
             kind = _fault(message, catalog.num_plurals)
             if kind:
                 found.append(Problem(locale, kind, _msgid(wanted)))
-        compiled = _read_mo(mo_path, locale) if mo_path.exists() else Catalog(locale=locale)
+        compiled = _read_mo(mo_path) if mo_path.exists() else Catalog(locale=locale)
         source, served = _translations(catalog), _translations(compiled)
         found += [Problem(locale, "mo", msgid) for msgid in sorted(source.keys() | served.keys())
                   if source.get(msgid) != served.get(msgid)]
@@ -143,8 +143,7 @@ def _fault(message: Message | None, num_plurals: int) -> str | None:
 
 
 def _translated(message: Message) -> bool:
-    forms = message.string if isinstance(message.string, (list, tuple)) else [message.string]
-    return all(forms)
+    return all(_as_tuple(message.string))
 
 
 def _same_placeholders(message: Message) -> bool:
@@ -166,11 +165,9 @@ def _msgid(message: Message) -> str:
     return f"{message.context}|{text}" if message.context else text
 
 
-def _read_mo(path: Path, locale: str) -> Catalog:
+def _read_mo(path: Path) -> Catalog:
     with open(path, "rb") as handle:
-        catalog = read_mo(handle)
-    catalog.locale = locale
-    return catalog
+        return read_mo(handle)
 
 
 def _translations(catalog: Catalog) -> dict:
