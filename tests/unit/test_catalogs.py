@@ -48,7 +48,7 @@ def scratch(tmp_path):
     shutil.copy(i18n.ROOT / "babel.cfg", tmp_path / "babel.cfg")
     (tmp_path / "fair").mkdir()
     (tmp_path / "fair" / "scratch.py").write_text("from flask_babel import lazy_gettext as _l\n"
-                                                  "LABELS = [_l('登录'), _l('共 %(n)d 条记录'), _l('测试未翻译')]\n",
+                                                  "LABELS = [_l('登录'), _l('密码至少需要 %(n)d 个字符。'), _l('测试未翻译')]\n",
                                                   encoding="utf-8")
     (tmp_path / "templates" / "_macros").mkdir(parents=True)
     (tmp_path / "templates" / "_macros" / "scratch.html").write_text("{{ _('我的展会') }}\n", encoding="utf-8")
@@ -68,7 +68,7 @@ def test_update_keeps_translations_fills_chinese_and_drops_the_rest(scratch):
     assert [str(p) for p in i18n.problems(template, scratch / "translations")] == ["en untranslated: 测试未翻译"]
     english = read_catalog(scratch, "en")
     assert {m.id: m.string for m in english if m.id} == {
-        "登录": "Log in", "共 %(n)d 条记录": "Records: %(n)d", "我的展会": "My fairs", "测试未翻译": ""}
+        "登录": "Log in", "密码至少需要 %(n)d 个字符。": "The password must have at least %(n)d characters.", "我的展会": "My fairs", "测试未翻译": ""}
     assert english.num_plurals == 2
     chinese = read_catalog(scratch, "zh_Hans")
     assert chinese["测试未翻译"].string == "测试未翻译"
@@ -78,14 +78,14 @@ def test_update_keeps_translations_fills_chinese_and_drops_the_rest(scratch):
 def test_a_changed_placeholder_and_a_stale_mo_fail_the_check(scratch):
     i18n.update(scratch, scratch / "translations")
     english = read_catalog(scratch, "en")
-    english["共 %(n)d 条记录"].string = "Records: %(count)d"
+    english["密码至少需要 %(n)d 个字符。"].string = "At least %(count)d characters."
     with open(i18n.catalog_path(scratch / "translations", "en", "po"), "wb") as handle:
         write_po(handle, english)
 
     problems = i18n.problems(i18n.extract(scratch), scratch / "translations", locales=["en"])
 
     assert {str(p) for p in problems} == {
-        "en untranslated: 测试未翻译", "en placeholders: 共 %(n)d 条记录", "en mo: 共 %(n)d 条记录"}
+        "en untranslated: 测试未翻译", "en placeholders: 密码至少需要 %(n)d 个字符。", "en mo: 密码至少需要 %(n)d 个字符。"}
 
 
 def read_catalog(root, locale):
