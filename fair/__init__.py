@@ -131,6 +131,7 @@ def register_template_helpers(app: Flask) -> None:
     from fair.navigation import fair_nav_for
     from fair.templating import FILTERS
 
+    app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(FILTERS)
 
     @app.context_processor

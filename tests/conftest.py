@@ -139,3 +139,11 @@ def count_queries():
         yield statements
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+def queries_for(client, url: str) -> int:
+    """How many SQL statements one GET of `url` runs (it must succeed)."""
+    with count_queries() as statements:
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+    return len(statements)

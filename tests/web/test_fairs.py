@@ -6,6 +6,7 @@ from fair.audit.models import AuditEvent
 from fair.auth.models import Role
 from fair.extensions import db
 from fair.fairs.models import Fair, Phase
+from tests.conftest import queries_for
 from tests.factories import make_fair
 
 FORM = {
@@ -141,13 +142,10 @@ def test_each_role_sees_its_own_navigation(client_as, fair):
 
 
 def test_home_lists_my_fairs_in_bounded_queries(client_as, organizer):
-    from tests.conftest import count_queries
     client = client_as(Role.organizer)
 
     def queries() -> int:
-        with count_queries() as statements:
-            assert client.get("/").status_code == 200
-        return len(statements)
+        return queries_for(client, "/")
 
     make_fair(organizer)
     few = queries()
