@@ -7,7 +7,8 @@ from tests.browser.conftest import log_in
 
 
 def nav(page):
-    return page.get_by_role("navigation").first
+    """The main bar and, on a fair's pages, the fair's own bar."""
+    return page.get_by_role("navigation")
 
 
 def test_switching_to_english_and_back_persists_across_pages(page, demo):

@@ -18,7 +18,7 @@ def test_each_role_sees_its_own_navigation(page, demo, email, name, roles):
     page.get_by_role("link", name=demo.fair.name).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(demo.fair.name)
 
-    nav = page.get_by_role("navigation").first
+    nav = page.get_by_role("navigation")       # the main bar and the fair's own bar
     expect(nav.get_by_role("link", name="概览")).to_be_visible()
     for role in roles:
         expect(page.locator("dd .badge", has_text=role.label)).to_be_visible()
