@@ -10,12 +10,28 @@ from fair.auth.models import Role, User
 from fair.auth.permissions import fair_role_required
 from fair.extensions import db
 from fair.navigation import add_fair_nav
+from fair.templating import localtime, yuan
 from fair.times import from_local
 
 bp = Blueprint("audit", __name__)
 
 add_fair_nav(90, _l("审计日志"), "audit.events", Role.organizer)
 PER_PAGE = 50
+
+
+@bp.app_template_filter("audit_value")
+def audit_value(value, key: str) -> str:
+    """A stored before/after value as a person reads it: money in yuan, times in the fair's timezone."""
+    if value is None:
+        return "∅"
+    if key.endswith("_fen") and isinstance(value, int):
+        return yuan(value)
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            return localtime(datetime.fromisoformat(value), "short")
+        except ValueError:
+            pass
+    return str(value)
 
 
 def _day(value: str | None):

@@ -23,7 +23,7 @@ class InvitationForm(FlaskForm):
     email = EmailField(_l("邮箱"), validators=[DataRequired(), Email(message=_l("请输入有效的邮箱地址。")),
                                               Length(max=254)])
     name = StringField(_l("姓名"), validators=[Optional(), Length(max=80)])
-    role = SelectField(_l("角色"))
+    role = SelectField(_l("角色"), default=Role.exhibitor.value)   # the least powerful role unless chosen
     organisation_id = SelectField(_l("所属单位"), coerce=int)
     new_organisation = StringField(_l("或新建单位"), validators=[Optional(), Length(max=120)],
                                    description=_l("单位不在列表中时，填写全称即可新建。"))

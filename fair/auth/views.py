@@ -118,10 +118,10 @@ def _organisations():
 
 
 def _people_page(fair, form, invitation_link: str | None = None, status: int = 200):
-    memberships = db.session.scalars(
+    memberships = sorted(db.session.scalars(
         sa.select(Membership).where(Membership.fair_id == fair.id)
         .options(joinedload(Membership.user).joinedload(User.organisation))
-        .order_by(Membership.role, Membership.id)).unique().all()
+        .order_by(Membership.id)).unique(), key=lambda m: list(Role).index(m.role))
     invitations = db.session.scalars(
         sa.select(Invitation).where(Invitation.fair_id == fair.id, Invitation.used_at.is_(None),
                                     Invitation.revoked_at.is_(None))

@@ -85,3 +85,14 @@ def test_change_and_its_event_land_together(fair, organizer, monkeypatch):
         fair_services.move_phase(fair, Phase.applications_open, actor=organizer)
     db.session.rollback()
     assert db.session.get(type(fair), fair.id).phase == Phase.draft
+
+
+def test_values_are_shown_as_people_read_them(client_as, fair, organizer):
+    from tests.factories import make_application
+    make_application(fair, funding_need_fen=12_000_050)
+    page = client_as(Role.organizer).get(f"/fairs/{fair.slug}/audit",
+                                         query_string={"action": "applications.application."})
+    text = page.get_data(as_text=True)
+    assert "¥120,000.50" in text
+    assert "2027/1/11 09:00" in text            # submitted_at, 01:00 UTC shown in Shanghai time
+    assert "+00:00" not in text
