@@ -38,7 +38,7 @@ def test_phone_pages_fit_and_the_menu_opens(new_context, demo, problems):
     settings.scroll_into_view_if_needed()
     expect(settings).to_be_in_viewport()
     settings.click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("编辑展会")
+    expect(page.get_by_role("heading", level=1)).to_have_text("展会设置")
     assert page.evaluate(OVERFLOW) <= 0
     assert problems.messages == []
 
