@@ -111,6 +111,7 @@ def _app_config(key: str):
 
 
 def register_blueprints(app: Flask) -> None:
+    import fair.messages.models  # noqa: F401  (its views come with shortlisting; the table is needed now)
     from fair.applications.views import bp as applications_bp
     from fair.audit.views import bp as audit_bp
     from fair.auth.views import bp as auth_bp

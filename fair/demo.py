@@ -19,15 +19,16 @@ DEMO_SLUG = "js-2026"
 TIMEZONE = "Asia/Shanghai"
 
 ORGANISATIONS = [
-    ("江苏省志愿服务联合会", OrganisationKind.government, "南京市"),
-    ("南京市鼓楼区夕阳红助老志愿服务队", OrganisationKind.volunteer, "南京市鼓楼区"),
-    ("苏州市青少年绿色行动志愿者协会", OrganisationKind.volunteer, "苏州市姑苏区"),
-    ("无锡市蓝天应急救援志愿服务中心", OrganisationKind.volunteer, "无锡市梁溪区"),
-    ("徐州市彭城助残志愿者协会", OrganisationKind.volunteer, "徐州市云龙区"),
-    ("紫金山科技发展有限公司", OrganisationKind.enterprise, "南京市玄武区"),
-    ("江苏省润泽慈善基金会", OrganisationKind.foundation, "南京市建邺区"),
-    ("常州市同心社会工作服务中心", OrganisationKind.social_work, "常州市天宁区"),
+    ("江苏省志愿服务联合会", OrganisationKind.government, "南京市", "玄武区"),
+    ("南京市鼓楼区夕阳红助老志愿服务队", OrganisationKind.volunteer, "南京市", "鼓楼区"),
+    ("苏州市青少年绿色行动志愿者协会", OrganisationKind.volunteer, "苏州市", "姑苏区"),
+    ("无锡市蓝天应急救援志愿服务中心", OrganisationKind.volunteer, "无锡市", "梁溪区"),
+    ("徐州市彭城助残志愿者协会", OrganisationKind.volunteer, "徐州市", "云龙区"),
+    ("紫金山科技发展有限公司", OrganisationKind.enterprise, "南京市", "玄武区"),
+    ("江苏省润泽慈善基金会", OrganisationKind.foundation, "南京市", "建邺区"),
+    ("常州市同心社会工作服务中心", OrganisationKind.social_work, "常州市", "天宁区"),
 ]
+PROVINCE = "江苏省"
 
 # (e-mail, name, organisation index or None, roles, platform administrator)
 PEOPLE = [
@@ -78,8 +79,8 @@ def build_demo(scale: str = "small", *, progress: Callable[[str], None] = lambda
     today = to_local(now, TIMEZONE).date()
 
     progress("organisations")
-    organisations = [auth.create_organisation(name, kind, region=region)
-                     for name, kind, region in ORGANISATIONS]
+    organisations = [auth.create_organisation(name, kind, province=PROVINCE, city=city, district=district)
+                     for name, kind, city, district in ORGANISATIONS]
     progress("people")
     users: list[tuple[User, list[Role]]] = []
     for email, name, org_index, roles, admin in PEOPLE:
@@ -130,4 +131,4 @@ def _seed_organisations(progress: Callable[[str], None]) -> None:
     for number in range(520):
         city = CITIES[number % len(CITIES)]
         suffix, kind = SEED_KINDS[number % len(SEED_KINDS)]
-        auth.create_organisation(f"{city}第{number + 1}{suffix}", kind, region=city)
+        auth.create_organisation(f"{city}第{number + 1}{suffix}", kind, province=PROVINCE, city=city)

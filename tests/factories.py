@@ -13,7 +13,8 @@ _numbers = itertools.count(1)
 
 def make_organisation(**overrides) -> Organisation:
     number = next(_numbers)
-    values = {"name": f"测试志愿服务队{number}", "kind": OrganisationKind.volunteer, "region": "南京市"}
+    values = {"name": f"测试志愿服务队{number}", "kind": OrganisationKind.volunteer,
+              "province": "江苏省", "city": "南京市", "district": "鼓楼区"}
     values.update(overrides)
     return auth.create_organisation(values.pop("name"), values.pop("kind"), **values)
 

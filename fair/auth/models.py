@@ -77,13 +77,21 @@ class Organisation(db.Model):
     kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind))
     # 统一社会信用代码: 18 characters; unique where given (conflicts of interest match on it).
     credit_code: Mapped[Optional[str]] = mapped_column(sa.String(18), unique=True)
-    region: Mapped[str] = mapped_column(sa.String(120), default="")
+    province: Mapped[str] = mapped_column(sa.String(20), default="")
+    city: Mapped[str] = mapped_column(sa.String(30), default="")
+    district: Mapped[str] = mapped_column(sa.String(30), default="")
+    contact_name: Mapped[str] = mapped_column(sa.String(40), default="")
+    contact_phone: Mapped[str] = mapped_column(sa.String(20), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     users: Mapped[list["User"]] = relationship(back_populates="organisation")
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def region(self) -> str:
+        return "".join((self.province, self.city, self.district))
 
 
 class User(UserMixin, db.Model):

@@ -78,15 +78,21 @@ def change_password(user: User, current: str, new: str) -> None:
     db.session.commit()
 
 
-def create_organisation(name: str, kind: OrganisationKind, *, credit_code: str | None = None,
-                        region: str = "", actor: User | None = None) -> Organisation:
+ORGANISATION_FIELDS = ["name", "kind", "credit_code", "province", "city", "district", "contact_name",
+                       "contact_phone"]
+
+
+def create_organisation(name: str, kind: OrganisationKind, *, credit_code: str | None = None, province: str = "",
+                        city: str = "", district: str = "", contact_name: str = "", contact_phone: str = "",
+                        actor: User | None = None) -> Organisation:
     credit_code = (credit_code or "").strip().upper() or None
     if credit_code and db.session.scalar(sa.select(Organisation.id).where(Organisation.credit_code == credit_code)):
         raise Refused(_("该统一社会信用代码已登记。"), "credit_code_taken", "credit_code")
-    organisation = Organisation(name=name.strip(), kind=kind, credit_code=credit_code, region=region.strip())
+    organisation = Organisation(name=name.strip(), kind=kind, credit_code=credit_code, province=province.strip(),
+                                city=city.strip(), district=district.strip(), contact_name=contact_name.strip(),
+                                contact_phone=contact_phone.strip())
     db.session.add(organisation)
-    audit(actor, "auth.organisation.created", organisation,
-          after=snapshot(organisation, ["name", "kind", "credit_code", "region"]))
+    audit(actor, "auth.organisation.created", organisation, after=snapshot(organisation, ORGANISATION_FIELDS))
     db.session.commit()
     return organisation
 

@@ -1,5 +1,6 @@
 import enum
 from datetime import date, datetime
+from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -76,6 +77,10 @@ class Fair(db.Model):
     applications_close_at: Mapped[datetime] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(sa.String(64), default="Asia/Shanghai")
     phase: Mapped[Phase] = mapped_column(enum_column(Phase), default=Phase.draft)
+    # screening and shortlisting settings
+    reviewers_per_application: Mapped[int] = mapped_column(default=2)
+    blind_screening: Mapped[bool] = mapped_column(default=False)
+    shortlist_size: Mapped[Optional[int]]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     categories: Mapped[list["Category"]] = relationship(

@@ -1,0 +1,1 @@
+"""Messages to organisations: an outbox sent by SMTP when configured, always readable in the console inbox."""
