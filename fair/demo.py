@@ -111,7 +111,10 @@ def build_demo(scale: str = "small", *, progress: Callable[[str], None] = lambda
         during_window = fair.applications_open_at + timedelta(days=10 + len(title))
         project = applications.create_application(
             fair, organisations[org_index],
-            applications.ProjectDetails(title, categories[category], summary, need_yuan * 100),
+            applications.ProjectDetails(title, categories[category], summary, province=PROVINCE,
+                                        city=organisations[org_index].city,
+                                        district=organisations[org_index].district,
+                                        funding_need_fen=need_yuan * 100),
             actor=exhibitor if org_index == 1 else None, at=during_window)
         if submitted:
             applications.submit_application(project, actor=exhibitor if org_index == 1 else None,

@@ -55,7 +55,8 @@ def make_application(fair: Fair, organisation: Organisation | None = None, *, su
 
     organisation = organisation or make_organisation()
     values = {"title": f"社区志愿服务项目{next(_numbers)}", "category": fair.categories[0],
-              "summary": "项目简介", "funding_need_fen": 5_000_000}
+              "summary": "为社区独居老人提供上门探访与助餐服务。", "province": "江苏省", "city": "南京市",
+              "district": "鼓楼区", "funding_need_fen": 5_000_000}
     values.update(overrides)
     at = fair.applications_open_at + timedelta(days=1)
     application = applications.create_application(fair, organisation, applications.ProjectDetails(**values),

@@ -13,7 +13,8 @@ from tests.factories import make_application, make_member, make_organisation
 
 
 def _details(fair, **overrides):
-    values = {"title": "银龄食堂", "category": fair.categories[0], "funding_need_fen": 12_000_000}
+    values = {"title": "银龄食堂", "category": fair.categories[0], "funding_need_fen": 12_000_000,
+              "summary": "社区助餐", "province": "江苏省", "city": "南京市"}
     values.update(overrides)
     return services.ProjectDetails(**values)
 
