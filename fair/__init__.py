@@ -111,15 +111,20 @@ def _app_config(key: str):
 
 
 def register_blueprints(app: Flask) -> None:
-    import fair.messages.models  # noqa: F401  (its views come with shortlisting; the table is needed now)
+    from fair.applications.api import blp as applications_api
     from fair.applications.views import bp as applications_bp
     from fair.audit.views import bp as audit_bp
     from fair.auth.views import bp as auth_bp
     from fair.fairs.views import bp as fairs_bp
     from fair.home.views import bp as home_bp
+    from fair.messages.views import bp as messages_bp
+    from fair.screening.views import bp as screening_bp
+    from fair.shortlist.views import bp as shortlist_bp
 
-    for blueprint in (home_bp, auth_bp, fairs_bp, applications_bp, audit_bp):
+    for blueprint in (home_bp, auth_bp, fairs_bp, applications_bp, screening_bp, shortlist_bp, messages_bp,
+                      audit_bp):
         app.register_blueprint(blueprint)
+    api.register_blueprint(applications_api)
 
     from fair.cli import register_commands
     register_commands(app)

@@ -6,6 +6,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from fair.i18n import i18n_command
+from fair.messages.cli import messages_command
 from fair.refusal import Refused
 
 
@@ -68,3 +69,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(create_organizer_command)
     app.cli.add_command(i18n_command)
+    app.cli.add_command(messages_command)

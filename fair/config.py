@@ -57,7 +57,11 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "FAIR_TIMEZONE": default_timezone(),
+        # One file may have FAIR_MAX_UPLOAD_MB; a request a little more, for the form around it.
+        "FAIR_MAX_UPLOAD_BYTES": int(os.environ.get("FAIR_MAX_UPLOAD_MB", "10")) * 1024 * 1024,
         "MAX_CONTENT_LENGTH": int(os.environ.get("FAIR_MAX_UPLOAD_MB", "10")) * 1024 * 1024 + 64 * 1024,
+        # Uploaded files: outside static/, under random names, served only through a permission check.
+        "FAIR_UPLOAD_DIR": os.environ.get("FAIR_UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
         # Cookies: HttpOnly and SameSite always; Secure unless turned off for plain-http local use.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -74,6 +78,13 @@ def from_environment(instance_path: str) -> dict:
         "FAIR_LOGIN_ACCOUNT_LIMIT": os.environ.get("FAIR_LOGIN_ACCOUNT_LIMIT", "5 per minute"),
         "FAIR_INVITATION_DAYS": int(os.environ.get("FAIR_INVITATION_DAYS", "14")),
         "FAIR_TRUSTED_PROXIES": int(os.environ.get("FAIR_TRUSTED_PROXIES", "0")),
+        # E-mail for messages (`fair messages send`); without a host, messages stay in the inbox only.
+        "FAIR_SMTP_HOST": os.environ.get("FAIR_SMTP_HOST", ""),
+        "FAIR_SMTP_PORT": int(os.environ.get("FAIR_SMTP_PORT", "587")),
+        "FAIR_SMTP_USER": os.environ.get("FAIR_SMTP_USER", ""),
+        "FAIR_SMTP_PASSWORD": os.environ.get("FAIR_SMTP_PASSWORD", ""),
+        "FAIR_SMTP_FROM": os.environ.get("FAIR_SMTP_FROM", ""),
+        "FAIR_SMTP_TLS": os.environ.get("FAIR_SMTP_TLS", "starttls"),
         # Babel: the UI is Chinese first; English is the second language.
         "BABEL_DEFAULT_LOCALE": "zh_Hans",
         "FAIR_LOCALES": ["zh_Hans", "en"],

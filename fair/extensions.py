@@ -8,6 +8,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from marshmallow import Schema, fields
 from sqlalchemy.orm import DeclarativeBase
 
 # Stable constraint names, so Alembic can alter them on SQLite and PostgreSQL alike.
@@ -24,9 +25,18 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class ApiErrorSchema(Schema):
+    """What fair/errors.py answers under /api/, so the OpenAPI document describes the real body."""
+
+    code = fields.String(required=True, metadata={"description": "the HTTP status, or a refusal's code"})
+    message = fields.String(required=True, metadata={"description": "in the user's language"})
+
+
 class FairApi(Api):
     """flask-smorest's Api without its catch-all JSON error handler: fair/errors.py answers
     JSON under /api/ and an HTML page everywhere else."""
+
+    ERROR_SCHEMA = ApiErrorSchema
 
     def _register_error_handlers(self):
         pass

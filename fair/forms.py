@@ -2,9 +2,54 @@
 from urllib.parse import urlsplit
 
 from flask import flash
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, ValidationError
 
+from fair import regions
 from fair.refusal import Refused
+
+
+def required() -> DataRequired:
+    """The services' own wording for an empty required field, so form and service read alike."""
+    return DataRequired(message=_l("此项为必填项。"))
+
+
+class Obeys:
+    """A service's own check (a function that raises Refused) run as a field validator, so its message
+    shows together with the form's other errors instead of after they are fixed."""
+
+    def __init__(self, check):
+        self.check = check
+
+    def __call__(self, form, field):
+        if field.data is None or field.data == "":
+            return
+        try:
+            self.check(field.data)
+        except Refused as refusal:
+            raise ValidationError(refusal.message) from None
+
+
+def at_most(n: int) -> Length:
+    """A length limit in the services' wording (its maxlength attribute stops typing beyond it)."""
+    return Length(max=n, message=_l("不能超过 %(n)d 个字。", n=n))
+
+
+class RegionFields:
+    """Province and city picked from fair.regions (static/js/region.js narrows the cities to the
+    province; without script they are grouped by province), the district typed. Mixed into a FlaskForm."""
+
+    province = SelectField(_l("省份"), validators=[required()],
+                           choices=[SelectChoice("", _l("请选择"))] + [SelectChoice(name) for name in regions.PROVINCES])
+    city = SelectField(_l("城市"), validators=[required()], choices=[SelectChoice("", _l("请选择"))] + [
+        SelectChoice(city, optgroup=province) for province, cities in regions.PROVINCES.items() for city in cities])
+    district = StringField(_l("区县"), validators=[at_most(30)])
+
+    def validate_city(self, field):
+        if self.province.data and field.data and not regions.is_region(self.province.data, field.data):
+            raise ValidationError(_l("请选择%(province)s的城市。", province=self.province.data))
 
 
 def show_refusal(form: FlaskForm, refusal: Refused) -> None:

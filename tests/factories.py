@@ -64,3 +64,72 @@ def make_application(fair: Fair, organisation: Organisation | None = None, *, su
     if submit:
         applications.submit_application(application, actor=None, at=at)
     return application
+
+
+def make_criterion(fair: Fair, name: str = "项目成效", weight: int = 50, **overrides):
+    """A line of the screening rubric, added directly (test data, not an organizer's change)."""
+    from fair.applications.models import ScreeningCriterion
+    from fair.extensions import db
+
+    criterion = ScreeningCriterion(fair=fair, name=name, weight=weight, **overrides)
+    db.session.add(criterion)
+    db.session.commit()
+    return criterion
+
+
+def make_review(application, reviewer: User, points_by_criterion: dict, *, submitted: bool = True):
+    """A reviewer's completed (or, with submitted=False, unfinished) screening of one application."""
+    from fair.applications.models import ReviewAssignment, ReviewScore
+    from fair.extensions import db
+    from fair.times import utcnow
+
+    assignment = ReviewAssignment(application=application, reviewer=reviewer,
+                                  submitted_at=utcnow() if submitted else None)
+    assignment.scores = [ReviewScore(criterion=criterion, points=points)
+                         for criterion, points in points_by_criterion.items()]
+    db.session.add(assignment)
+    db.session.commit()
+    return assignment
+
+
+def spreadsheet_row(**overrides) -> dict:
+    """One project as the import's columns (the keys of fair.applications.spreadsheet.COLUMNS)."""
+    number = next(_numbers)
+    values = {"organisation_name": f"导入志愿服务队{number}", "credit_code": "", "organisation_kind": "志愿服务组织",
+              "province": "江苏省", "city": "南京市", "district": "鼓楼区", "contact_name": "张晓", "contact_phone": "13800000000",
+              "title": f"社区志愿服务项目{number}", "category": "助老", "summary": "为社区独居老人提供上门探访与助餐服务。",
+              "service_targets": "独居老人", "beneficiaries": 100, "volunteers": 20, "years_running": 2,
+              "past_outcomes": "", "funding_need": 50000, "support_wanted": "资金、志愿者", "booth_size": "标准展位",
+              "needs_power": "否", "needs_step_free": "否", "status": "已提交", "submitted_at": ""}
+    values.update(overrides)
+    return values
+
+
+def spreadsheet(rows: list[dict]) -> list[list]:
+    """A table as spreadsheet.read_table returns one: the headings, then a row per dict."""
+    from fair.applications.spreadsheet import COLUMNS
+
+    return [[column.header for column in COLUMNS]] + [[row.get(column.key, "") for column in COLUMNS] for row in rows]
+
+
+def make_applications(fair: Fair, count: int, *, actor: User | None = None, **overrides):
+    """`count` applications in one import: a thousand take a second, not a minute."""
+    from fair.applications import services as applications
+
+    table = spreadsheet([spreadsheet_row(**overrides) for _ in range(count)])
+    return applications.import_applications(fair, table, actor=actor)
+
+
+def make_open_fair(organizer: User | None = None, *, closed: bool = False, **overrides) -> Fair:
+    """A fair taking applications now (or, `closed`, whose deadline passed yesterday), for pages that use the clock."""
+    from fair.fairs.models import Phase
+    from fair.times import utcnow
+
+    now = utcnow().replace(microsecond=0)
+    window = (now - timedelta(days=30), now - timedelta(days=1)) if closed else (now - timedelta(days=1),
+                                                                                  now + timedelta(days=30))
+    organizer = organizer or make_user(is_admin=True)
+    fair = make_fair(organizer, applications_open_at=window[0], applications_close_at=window[1],
+                     starts_on=(now + timedelta(days=60)).date(), ends_on=(now + timedelta(days=62)).date(), **overrides)
+    return fairs.move_phase(fair, Phase.applications_open, actor=organizer)
+

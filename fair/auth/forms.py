@@ -1,9 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectChoice, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
-from fair.auth.models import OrganisationKind, Role
+from fair.auth.models import ORGANISATION_KIND_LABELS, OrganisationKind, Role
+from fair.auth.services import check_credit_code, check_mobile
+from fair.forms import Obeys, RegionFields, at_most, required
 
 
 class LoginForm(FlaskForm):
@@ -50,3 +52,24 @@ class AcceptInvitationForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only its CSRF token is checked."""
+
+
+class RegistrationForm(RegionFields, FlaskForm):
+    """An organisation registering itself for a fair, with its first user; the service checks the rest."""
+
+    organisation_name = StringField(_l("单位名称"), validators=[required(), at_most(120)],
+                                    description=_l("与登记证书或营业执照上的名称一致。"))
+    credit_code = StringField(_l("统一社会信用代码"), validators=[required(), at_most(40), Obeys(check_credit_code)],
+                              description=_l("18 位，见登记证书或营业执照。"))
+    kind = SelectField(_l("单位类型"), default=OrganisationKind.volunteer.value,
+                       choices=[SelectChoice(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()])
+    contact_name = StringField(_l("联系人"), validators=[required(), at_most(40)])
+    contact_phone = TelField(_l("联系人手机"), validators=[required(), at_most(20), Obeys(check_mobile)],
+                             description=_l("11 位手机号码，组织方通过它联系您。"))
+    name = StringField(_l("您的姓名"), validators=[required(), at_most(80)])
+    email = EmailField(_l("邮箱"), validators=[required(), Email(message=_l("请输入有效的邮箱地址。")),
+                                              at_most(254)], description=_l("用于登录和接收展会通知。"))
+    password = PasswordField(_l("设置密码"), validators=[required(), at_most(200)],
+                             description=_l("至少 8 个字符。"))
+    confirm = PasswordField(_l("再次输入密码"),
+                            validators=[required(), EqualTo("password", message=_l("两次输入的密码不一致。"))])

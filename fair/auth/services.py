@@ -1,16 +1,21 @@
 """Every change to accounts, organisations, roles and invitations: validated, written, audited."""
 import functools
+import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from werkzeug.security import generate_password_hash
 
+from fair import regions
 from fair.audit.log import audit, snapshot
+from fair.auth import credit_code as credit_codes
 from fair.auth.models import (Invitation, Membership, Organisation, OrganisationKind, Role, User, password_method,
                               token_digest)
 from fair.extensions import db
+from fair.fairs.models import Phase
 from fair.refusal import Refused
 from fair.times import utcnow
 
@@ -82,9 +87,10 @@ ORGANISATION_FIELDS = ["name", "kind", "credit_code", "province", "city", "distr
                        "contact_phone"]
 
 
-def create_organisation(name: str, kind: OrganisationKind, *, credit_code: str | None = None, province: str = "",
-                        city: str = "", district: str = "", contact_name: str = "", contact_phone: str = "",
-                        actor: User | None = None) -> Organisation:
+def new_organisation(name: str, kind: OrganisationKind, *, credit_code: str | None = None, province: str = "",
+                     city: str = "", district: str = "", contact_name: str = "", contact_phone: str = "") -> Organisation:
+    """A checked organisation added to the session, not committed: the caller audits and commits
+    (create_organisation for one, the applications import for many in one transaction)."""
     credit_code = (credit_code or "").strip().upper() or None
     if credit_code and db.session.scalar(sa.select(Organisation.id).where(Organisation.credit_code == credit_code)):
         raise Refused(_("该统一社会信用代码已登记。"), "credit_code_taken", "credit_code")
@@ -92,9 +98,117 @@ def create_organisation(name: str, kind: OrganisationKind, *, credit_code: str |
                                 city=city.strip(), district=district.strip(), contact_name=contact_name.strip(),
                                 contact_phone=contact_phone.strip())
     db.session.add(organisation)
+    return organisation
+
+
+def check_credit_code(code: str) -> str:
+    """The code normalised, or a refusal that says what is wrong with it (GB 32100-2015)."""
+    code = credit_codes.normalise(code)
+    problem = credit_codes.problem(code)
+    if problem == "length":
+        raise Refused(_("统一社会信用代码应为 18 位，当前为 %(n)d 位。", n=len(code)), "credit_code_length", "credit_code")
+    if problem == "charset":
+        raise Refused(_("统一社会信用代码只含数字和大写字母（不含 I、O、S、V、Z）。"), "credit_code_characters",
+                      "credit_code")
+    if problem == "check":
+        raise Refused(_("统一社会信用代码校验位不符，请对照营业执照或登记证书核对。"), "credit_code_check",
+                      "credit_code")
+    return code
+
+
+def create_organisation(name: str, kind: OrganisationKind, *, credit_code: str | None = None, province: str = "",
+                        city: str = "", district: str = "", contact_name: str = "", contact_phone: str = "",
+                        actor: User | None = None) -> Organisation:
+    if credit_code and credit_code.strip():
+        credit_code = check_credit_code(credit_code)
+    organisation = new_organisation(name, kind, credit_code=credit_code, province=province, city=city,
+                                    district=district, contact_name=contact_name, contact_phone=contact_phone)
     audit(actor, "auth.organisation.created", organisation, after=snapshot(organisation, ORGANISATION_FIELDS))
     db.session.commit()
     return organisation
+
+
+MOBILE = re.compile(r"^1\d{10}$")
+# Field: longest text allowed, for an organisation registering itself (the columns' sizes).
+REGISTRATION_LIMITS = {"organisation_name": 120, "district": 30, "contact_name": 40}
+
+
+@dataclass
+class OrganisationDetails:
+    """What an organisation states about itself when it registers for a fair."""
+
+    name: str
+    kind: OrganisationKind
+    credit_code: str
+    province: str
+    city: str
+    district: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+
+
+def check_mobile(phone: str) -> str:
+    """A mainland mobile number (11 digits, starting with 1) without the blanks, hyphens or +86 typed with it."""
+    phone = re.sub(r"[\s-]", "", phone)
+    phone = phone[3:] if phone.startswith("+86") else phone
+    if not MOBILE.match(phone):
+        raise Refused(_("请填写 11 位手机号码，以 1 开头。"), "bad_mobile", "contact_phone")
+    return phone
+
+
+def _check_registration(details: OrganisationDetails) -> OrganisationDetails:
+    """The details cleaned, or a refusal naming the registration form's field."""
+    texts = {"organisation_name": details.name.strip(), "district": details.district.strip(),
+             "contact_name": details.contact_name.strip()}
+    for field in ("organisation_name", "contact_name"):
+        if not texts[field]:
+            raise Refused(_("此项为必填项。"), "required", field)
+    for field, longest in REGISTRATION_LIMITS.items():
+        if len(texts[field]) > longest:
+            raise Refused(_("不能超过 %(n)d 个字。", n=longest), "too_long", field)
+    if details.province not in regions.PROVINCES:
+        raise Refused(_("请选择所在省份。"), "bad_region", "province")
+    if not regions.is_region(details.province, details.city):
+        raise Refused(_("请选择%(province)s的城市。", province=details.province), "bad_region", "city")
+    return OrganisationDetails(texts["organisation_name"], details.kind, check_credit_code(details.credit_code),
+                               details.province, details.city, texts["district"], texts["contact_name"],
+                               check_mobile(details.contact_phone))
+
+
+def register_exhibitor(fair, organisation: OrganisationDetails, *, name: str, email: str, password: str) -> User:
+    """An organisation signs itself up while the fair takes applications: the organisation, its first
+    user and the exhibitor role are saved together or not at all; the new user is the actor."""
+    if fair.phase != Phase.applications_open:
+        raise Refused(_("本届展会目前不接受申报单位注册。"), "registration_closed")
+    details = _check_registration(organisation)
+    if not name.strip():
+        raise Refused(_("此项为必填项。"), "required", "name")
+    if len(name.strip()) > 80:
+        raise Refused(_("不能超过 %(n)d 个字。", n=80), "too_long", "name")
+    try:
+        new = new_organisation(details.name, details.kind, credit_code=details.credit_code,
+                               province=details.province, city=details.city, district=details.district,
+                               contact_name=details.contact_name, contact_phone=details.contact_phone)
+        user = _new_user(email, name, password, new, False)
+        membership = _grant(fair, user, Role.exhibitor)
+        audit(user, "auth.organisation.created", new, after=snapshot(new, ORGANISATION_FIELDS), fair=fair)
+        audit(user, "auth.user.created", user, after=snapshot(user, ["email", "name"]), fair=fair)
+        audit(user, "auth.membership.created", membership, after={"user": user.email, "role": Role.exhibitor.value})
+        db.session.commit()
+    except Refused:
+        db.session.rollback()           # nothing half-made stays in the session
+        raise
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        raise _taken(email) from None
+    return user
+
+
+def _taken(email: str) -> Refused:
+    """Someone registered the same e-mail or credit code in the same instant: the unique keys caught it."""
+    if find_user(email) is not None:
+        return Refused(_("该邮箱已注册，请直接登录。"), "email_taken", "email")
+    return Refused(_("该统一社会信用代码已登记。"), "credit_code_taken", "credit_code")
 
 
 def _grant(fair, user: User, role: Role) -> Membership | None:

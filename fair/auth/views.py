@@ -1,15 +1,17 @@
 """Log-in, log-out, password change, invitations and a fair's people."""
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
 from fair.auth import services
-from fair.auth.forms import AcceptInvitationForm, ConfirmForm, InvitationForm, LoginForm, PasswordChangeForm
+from fair.auth.forms import (AcceptInvitationForm, ConfirmForm, InvitationForm, LoginForm, PasswordChangeForm,
+                             RegistrationForm)
 from fair.auth.models import Invitation, Membership, Organisation, OrganisationKind, Role, User
 from fair.auth.permissions import fair_role_required, login_required
 from fair.extensions import db, limiter
+from fair.fairs.models import Fair, Phase
 from fair.forms import safe_next, show_refusal
 from fair.navigation import add_fair_nav
 from fair.refusal import Refused
@@ -171,3 +173,30 @@ def remove_member(fair, membership_id: int):
     else:
         flash(_("已移除该角色。"), "success")
     return redirect(url_for("auth.people", slug=fair.slug))
+
+
+@bp.route("/fairs/<slug>/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def register(slug: str):
+    """Open to anyone while the fair takes applications; a fair still in draft is not public yet."""
+    fair = db.first_or_404(sa.select(Fair).where(Fair.slug == slug, Fair.phase != Phase.draft))
+    g.fair = fair                                   # the deadline in the fair's timezone
+    if fair.phase != Phase.applications_open:
+        return render_template("auth/register_closed.html", fair=fair), 403 if request.method == "POST" else 200
+    if current_user.is_authenticated:
+        return render_template("auth/register.html", fair=fair, form=None)
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        organisation = services.OrganisationDetails(
+            form.organisation_name.data, OrganisationKind(form.kind.data), form.credit_code.data, form.province.data,
+            form.city.data, form.district.data or "", form.contact_name.data, form.contact_phone.data)
+        try:
+            user = services.register_exhibitor(fair, organisation, name=form.name.data, email=form.email.data,
+                                               password=form.password.data)
+        except Refused as refusal:
+            show_refusal(form, refusal)
+        else:
+            _start_session(user)
+            flash(_("注册成功，欢迎参加“%(fair)s”。现在可以填写项目申报了。", fair=fair.name), "success")
+            return redirect(url_for("applications.mine", slug=fair.slug))
+    return render_template("auth/register.html", fair=fair, form=form), 400 if form.errors else 200

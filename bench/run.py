@@ -1,0 +1,157 @@
+"""Run every benchmark and print one table: the organizer's list at 3,500 applications, and importing them.
+
+    python bench/run.py [--runs N] [--database-url URL]
+
+Each measure is the median of N runs, next to a floor measured in the same run on the same data (what the
+database alone needs for the same rows), so the ratio says what the app adds and survives a faster or slower
+machine. Default database: a fresh SQLite file in a temporary folder; with --database-url (PostgreSQL), its
+public schema is DROPPED and rebuilt, so never point it at data you keep."""
+import argparse
+import io
+import logging
+import platform
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+
+from fair import create_app  # noqa: E402
+from fair.applications import services  # noqa: E402
+from fair.applications.models import Application  # noqa: E402
+from fair.applications.spreadsheet import Sheet, read_table, xlsx_bytes  # noqa: E402
+from fair.demo import DEMO_PASSWORD, DEMO_SLUG, build_demo  # noqa: E402
+from fair.demo_seed import seed_table  # noqa: E402
+from fair.extensions import db  # noqa: E402
+from fair.fairs.models import Fair  # noqa: E402
+
+LIST_TARGET_MS = 100
+IMPORT_TARGET_MS = 10_000
+
+
+def fresh_app(workdir: Path, database_url: str | None, name: str):
+    url = database_url or f"sqlite:///{workdir / f'{name}.sqlite'}"
+    app = create_app({"INSTANCE_PATH": str(workdir / "instance"), "SQLALCHEMY_DATABASE_URI": url,
+                      "SESSION_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
+                      "FAIR_PASSWORD_HASH": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        db.session.remove()
+    return app
+
+
+def median_ms(action, runs: int) -> float:
+    action()                                    # warm caches (templates, statements) once
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def list_benchmarks(app, runs: int) -> list[tuple]:
+    """GETs of the organizer's list and the JSON API through the test client, against a bare SELECT of the page."""
+    rows = []
+    with app.app_context():
+        fair = db.session.scalar(sa.select(Fair).where(Fair.slug == DEMO_SLUG))
+        total = db.session.scalar(sa.select(sa.func.count(Application.id)).where(Application.fair_id == fair.id))
+        client = app.test_client()
+        client.post("/login", data={"email": "organizer@demo.fair", "password": DEMO_PASSWORD})
+        page = sa.text("SELECT * FROM application WHERE fair_id = :fair ORDER BY submitted_at DESC, id DESC LIMIT 50")
+
+        def bare_select():
+            db.session.execute(page, {"fair": fair.id}).fetchall()
+            db.session.rollback()
+
+        floor = median_ms(bare_select, runs)
+        cases = [("list, first page", f"/fairs/{DEMO_SLUG}/applications"),
+                 ("list, search 助老 + sort by funding", f"/fairs/{DEMO_SLUG}/applications?q=助老&sort=funding"),
+                 ("list, city + kind + page 3", f"/fairs/{DEMO_SLUG}/applications?city=苏州市&kind=volunteer&page=3"),
+                 ("API listApplications", f"/api/v1/fairs/{DEMO_SLUG}/applications")]
+        for label, url in cases:
+            def get(url=url):
+                assert client.get(url).status_code == 200
+            rows.append((f"{label} ({total:,} rows)", runs, median_ms(get, runs), floor, LIST_TARGET_MS))
+        export = median_ms(lambda: client.get(f"/fairs/{DEMO_SLUG}/applications/export.xlsx"), max(runs // 10, 3))
+        rows.append((f"export XLSX ({total:,} rows)", max(runs // 10, 3), export, None, None))
+    return rows
+
+
+def import_benchmark(workdir: Path, database_url: str | None, runs: int) -> tuple:
+    """Importing 3,500 rows from an XLSX into an empty database, against a bare multi-row INSERT of them."""
+    imports, floors = [], []
+    for run in range(runs):
+        app = fresh_app(workdir, database_url, f"import-{run}")
+        with app.app_context():
+            fair = build_demo("small").fair
+            table = seed_table([category.name for category in fair.categories], fair.applications_open_at,
+                               fair.applications_close_at, fair.timezone)
+            content = xlsx_bytes(Sheet("项目申报", table[0], table[1:]))
+            started = time.perf_counter()
+            report = services.import_applications(fair, read_table(content), actor=None, source="bench")
+            imports.append((time.perf_counter() - started) * 1000)
+            assert report.imported == len(table) - 1
+            values = [{c.name: getattr(a, c.name) for c in Application.__table__.columns if c.name != "id"}
+                      for a in db.session.scalars(sa.select(Application).where(Application.fair_id == fair.id))]
+            db.session.rollback()
+            started = time.perf_counter()
+            db.session.execute(sa.insert(Application), values)
+            db.session.commit()
+            floors.append((time.perf_counter() - started) * 1000)
+            db.session.remove()
+    return (f"import {len(table) - 1:,} rows from XLSX (dry run included)", runs, statistics.median(imports),
+            statistics.median(floors), IMPORT_TARGET_MS)
+
+
+def machine(database: str) -> str:
+    cpu = platform.processor() or ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {platform.machine()}, Python {platform.python_version()}, {database}"
+            + (f" {sqlite3.sqlite_version}" if database == "sqlite" else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30, help="requests per list measure (default %(default)s)")
+    parser.add_argument("--import-runs", type=int, default=3, help="imports to take the median of (default %(default)s)")
+    parser.add_argument("--database-url", help="PostgreSQL to run on instead of SQLite; its schema is dropped")
+    args = parser.parse_args()
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    with tempfile.TemporaryDirectory(prefix="fair-bench-") as folder:
+        workdir = Path(folder)
+        app = fresh_app(workdir, args.database_url, "list")
+        with app.app_context():
+            started = time.perf_counter()
+            build_demo("seed")
+            seed_ms = (time.perf_counter() - started) * 1000
+            dialect = db.engine.dialect.name
+        rows = [("fair demo --scale seed (whole demo)", 1, seed_ms, None, 60_000)]
+        rows += list_benchmarks(app, args.runs)
+        rows.append(import_benchmark(workdir, args.database_url, args.import_runs))
+
+    print(f"\n{machine(dialect)} · {time.strftime('%Y-%m-%d')}\n")
+    print(f"{'benchmark':<52} {'runs':>4} {'median ms':>10} {'floor ms':>9} {'ratio':>7} {'target ms':>10}")
+    for label, runs, median, floor, target in rows:
+        floor_text, ratio = (f"{floor:.1f}", f"{median / floor:.0f}x") if floor else ("", "")
+        print(f"{label:<52} {runs:>4} {median:>10.1f} {floor_text:>9} {ratio:>7} {target or '':>10}")
+    if any(target and median > target for _label, _runs, median, _floor, target in rows):
+        print("\nSome medians are over their targets.")
+
+
+if __name__ == "__main__":
+    main()
