@@ -7,7 +7,6 @@ database alone needs for the same rows), so the ratio says what the app adds and
 machine. Default database: a fresh SQLite file in a temporary folder; with --database-url (PostgreSQL), its
 public schema is DROPPED and rebuilt, so never point it at data you keep."""
 import argparse
-import io
 import logging
 import platform
 import sqlite3
@@ -23,6 +22,8 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
+from bench.screening_assign import screening_rows  # noqa: E402
+from bench.shortlist import shortlist_rows  # noqa: E402
 from fair import create_app  # noqa: E402
 from fair.applications import services  # noqa: E402
 from fair.applications.models import Application  # noqa: E402
@@ -130,7 +131,7 @@ def main() -> None:
     parser.add_argument("--import-runs", type=int, default=3, help="imports to take the median of (default %(default)s)")
     parser.add_argument("--database-url", help="PostgreSQL to run on instead of SQLite; its schema is dropped")
     args = parser.parse_args()
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.disable(logging.INFO)        # Alembic configures its own INFO logging at every upgrade
 
     with tempfile.TemporaryDirectory(prefix="fair-bench-") as folder:
         workdir = Path(folder)
@@ -143,6 +144,8 @@ def main() -> None:
         rows = [("fair demo --scale seed (whole demo)", 1, seed_ms, None, 60_000)]
         rows += list_benchmarks(app, args.runs)
         rows.append(import_benchmark(workdir, args.database_url, args.import_runs))
+        rows += screening_rows(workdir, args.database_url, args.import_runs)      # bench/screening_assign.py
+        rows += shortlist_rows(workdir, args.database_url, args.import_runs)      # bench/shortlist.py
 
     print(f"\n{machine(dialect)} · {time.strftime('%Y-%m-%d')}\n")
     print(f"{'benchmark':<52} {'runs':>4} {'median ms':>10} {'floor ms':>9} {'ratio':>7} {'target ms':>10}")

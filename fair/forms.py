@@ -37,19 +37,28 @@ def at_most(n: int) -> Length:
     return Length(max=n, message=_l("不能超过 %(n)d 个字。", n=n))
 
 
-class RegionFields:
-    """Province and city picked from fair.regions (static/js/region.js narrows the cities to the
-    province; without script they are grouped by province), the district typed. Mixed into a FlaskForm."""
+def province_field() -> SelectField:
+    """One of fair.regions' provinces; declare it in each form where the page shows it (errors list in order)."""
+    return SelectField(_l("省份"), validators=[required()],
+                       choices=[SelectChoice("", _l("请选择"))] + [SelectChoice(name) for name in regions.PROVINCES])
 
-    province = SelectField(_l("省份"), validators=[required()],
-                           choices=[SelectChoice("", _l("请选择"))] + [SelectChoice(name) for name in regions.PROVINCES])
-    city = SelectField(_l("城市"), validators=[required()], choices=[SelectChoice("", _l("请选择"))] + [
+
+def city_field() -> SelectField:
+    """A city grouped under its province; static/js/region.js narrows the list to the chosen province
+    (without script every province's cities show, grouped). Pair it with `validate_city = city_in_province`."""
+    return SelectField(_l("城市"), validators=[required()], choices=[SelectChoice("", _l("请选择"))] + [
         SelectChoice(city, optgroup=province) for province, cities in regions.PROVINCES.items() for city in cities])
-    district = StringField(_l("区县"), validators=[at_most(30)])
 
-    def validate_city(self, field):
-        if self.province.data and field.data and not regions.is_region(self.province.data, field.data):
-            raise ValidationError(_l("请选择%(province)s的城市。", province=self.province.data))
+
+def district_field() -> StringField:
+    """Typed, not picked: districts are many and change, and no quota counts them."""
+    return StringField(_l("区县"), validators=[at_most(30)])
+
+
+def city_in_province(form, field) -> None:
+    """A form's `validate_city`: the city must be one of the chosen province's."""
+    if form.province.data and field.data and not regions.is_region(form.province.data, field.data):
+        raise ValidationError(_l("请选择%(province)s的城市。", province=form.province.data))
 
 
 def show_refusal(form: FlaskForm, refusal: Refused) -> None:

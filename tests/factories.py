@@ -130,6 +130,7 @@ def make_open_fair(organizer: User | None = None, *, closed: bool = False, **ove
                                                                                   now + timedelta(days=30))
     organizer = organizer or make_user(is_admin=True)
     fair = make_fair(organizer, applications_open_at=window[0], applications_close_at=window[1],
-                     starts_on=(now + timedelta(days=60)).date(), ends_on=(now + timedelta(days=62)).date(), **overrides)
+                     starts_on=(now + timedelta(days=60)).date(), ends_on=(now + timedelta(days=62)).date(),
+                     **overrides)
     return fairs.move_phase(fair, Phase.applications_open, actor=organizer)
 

@@ -16,7 +16,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from fair.applications.models import BOOTH_SIZE_LABELS, SUPPORT_LABELS, AttachmentKind, BoothSize
 from fair.applications.services import NUMBER_LIMITS, REOPEN_REASON_LIMIT, REQUIRED, TEXT_LIMITS, check_number
-from fair.forms import Obeys, RegionFields, at_most, required
+from fair.forms import Obeys, at_most, city_field, city_in_province, district_field, province_field, required
 
 ATTACHMENT_KIND_LABELS = {AttachmentKind.photo: _l("项目照片"), AttachmentKind.document: _l("证明材料")}
 _AMOUNT = re.compile(r"-?\d+(\.\d{1,2})?")
@@ -58,10 +58,13 @@ class CountField(IntegerField):
         super().__init__(label, validators=[Optional()], render_kw={"inputmode": "numeric", "min": 0}, **kwargs)
 
 
-class ApplicationForm(RegionFields, FlaskForm):
+class ApplicationForm(FlaskForm):
     title = StringField(_l("项目名称"), validators=_rules("title"))
     category = SelectField(_l("服务领域"), coerce=int,
                            validators=[DataRequired(message=_l("请选择本届展会的服务领域。"))])
+    province = province_field()
+    city = city_field()
+    district = district_field()
     summary = TextAreaField(_l("项目简介"), validators=_rules("summary"),
                             description=_l("做什么、怎么做、有什么特色。"))
     service_targets = TextAreaField(_l("服务对象"), validators=_rules("service_targets"),
@@ -73,13 +76,15 @@ class ApplicationForm(RegionFields, FlaskForm):
                                   description=_l("服务人次、获得的荣誉、媒体报道等。"))
     funding_need_fen = YuanField(_l("资金需求（元）"), render_kw={"inputmode": "decimal"},
                                  description=_l("希望通过展会对接的资金，没有可填 0。"))
-    support_wanted = SelectMultipleField(_l("希望获得的支持"), widget=ListWidget(prefix_label=False),
-                                         option_widget=CheckboxInput(),
-                                         choices=[SelectChoice(kind.value, label) for kind, label in SUPPORT_LABELS.items()])
+    support_wanted = SelectMultipleField(
+        _l("希望获得的支持"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        choices=[SelectChoice(kind.value, label) for kind, label in SUPPORT_LABELS.items()])
     booth_size = RadioField(_l("展位"), default=BoothSize.standard.value,
                             choices=[SelectChoice(size.value, label) for size, label in BOOTH_SIZE_LABELS.items()])
     needs_power = BooleanField(_l("需要电源"))
     needs_step_free = BooleanField(_l("需要无障碍通道（轮椅可达）"))
+
+    validate_city = city_in_province
 
     def __init__(self, *args, fair, locale: str, **kwargs):
         super().__init__(*args, **kwargs)

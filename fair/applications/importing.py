@@ -17,7 +17,9 @@ from fair.applications.models import (BOOTH_SIZE_LABELS, STATUS_LABELS, SUPPORT_
                                       BoothSize, Support)
 from fair.applications.spreadsheet import COLUMNS, HEADERS, heading_key
 from fair.auth import credit_code as credit_codes
+from fair.auth.services import check_credit_code
 from fair.auth.models import ORGANISATION_KIND_LABELS, OrganisationKind
+from fair.refusal import Refused
 from fair.times import from_local
 
 LIST_SEPARATORS = re.compile(r"[,，、;；/\s]+")
@@ -298,11 +300,11 @@ def _organisation(cells: _Cells, vocabulary: Vocabulary) -> OrganisationFields:
     if not cells.text("organisation_name"):
         cells.refuse("organisation_name", _("此项为必填项。"))
     credit_code = credit_codes.normalise(cells.text("credit_code")) or None
-    if credit_code and (problem := credit_codes.problem(credit_code)):
-        cells.refuse("credit_code", {
-            "length": _("统一社会信用代码应为 18 位，这里是 %(n)d 位。", n=len(credit_code)),
-            "charset": _("统一社会信用代码只含数字和大写字母（不含 I、O、S、V、Z）。"),
-        }.get(problem, _("统一社会信用代码的校验位不对，请核对是否抄错。")))
+    if credit_code:
+        try:
+            check_credit_code(credit_code)
+        except Refused as refusal:
+            cells.refuse("credit_code", refusal.message)
     return OrganisationFields(
         name=cells.text("organisation_name"), credit_code=credit_code,
         kind=cells.choice("organisation_kind", vocabulary.kinds),

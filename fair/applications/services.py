@@ -297,7 +297,7 @@ import sqlalchemy as sa  # noqa: E402
 from fair.applications import importing  # noqa: E402
 from fair.auth import services as auth_services  # noqa: E402
 
-IMPORT_CHUNK = 500          # names per IN (...) when looking up organisations
+IMPORT_CHUNK = 500          # rows written per flush, and names per IN (...) when looking up organisations
 
 
 @dataclass
@@ -333,27 +333,14 @@ def import_applications(fair: Fair, table: list[list], *, actor: User | None, so
         raise ImportRefused(report)
     created: dict[str, Organisation] = {}
     try:
-        for done, row in enumerate(report.rows, start=1):
-            organisation = known.get(row.organisation.key) or created.get(row.organisation.key)
-            if organisation is None:
-                organisation = created[row.organisation.key] = _import_organisation(fair, row, actor)
-            application = new_application(fair, organisation, ProjectDetails(**row.project), actor=actor)
-            if row.status == ApplicationStatus.submitted:
-                application.status, application.submitted_at = row.status, row.submitted_at
-            db.session.add(application)
-            event = audit(actor, "applications.application.imported", application)
-            event.after = snapshot(application, AUDITED_FIELDS)      # after audit's flush: foreign keys are set
-            if progress and (done % IMPORT_CHUNK == 0 or done == len(report.rows)):
-                progress(done, len(report.rows))
+        for start in range(0, len(report.rows), IMPORT_CHUNK):
+            _save_rows(fair, report, report.rows[start:start + IMPORT_CHUNK], known, created, actor)
+            if progress:
+                progress(min(start + IMPORT_CHUNK, len(report.rows)), len(report.rows))
         report.imported, report.new_organisations = len(report.rows), len(created)
         audit(actor, "applications.import.completed", fair, after={
             "source": source, "applications": report.imported, "organisations_created": report.new_organisations})
         db.session.commit()
-    except Refused as refusal:
-        db.session.rollback()
-        report.problems.append(importing.Problem(row.row, importing.FIELD_COLUMNS.get(refusal.field),
-                                                 refusal.message))
-        raise ImportRefused(report) from None
     except sa.exc.IntegrityError:
         db.session.rollback()
         raise Refused(_("导入期间数据发生了变化（例如同一信用代码的单位刚刚登记），请重新检查文件。"),
@@ -364,15 +351,39 @@ def import_applications(fair: Fair, table: list[list], *, actor: User | None, so
     return report
 
 
-def _import_organisation(fair: Fair, row: importing.ImportRow, actor: User | None) -> Organisation:
-    fields = row.organisation
+def _save_rows(fair: Fair, report: ImportReport, rows: list[importing.ImportRow], known: dict[str, Organisation],
+               created: dict[str, Organisation], actor: User | None) -> None:
+    """Add some rows' new organisations and applications, flush them together, then audit each: with the
+    ids in place audit() need not flush, so rows and events go to the database a chunk at a time."""
+    fresh, applications = [], []
+    for row in rows:
+        try:
+            organisation = known.get(row.organisation.key) or created.get(row.organisation.key)
+            if organisation is None:
+                organisation = created[row.organisation.key] = _new_organisation(row.organisation)
+                fresh.append(organisation)
+            application = new_application(fair, organisation, ProjectDetails(**row.project), actor=actor)
+        except Refused as refusal:      # a rule the check did not know of when it ran
+            report.problems.append(importing.Problem(row.row, importing.FIELD_COLUMNS.get(refusal.field),
+                                                     refusal.message))
+            raise ImportRefused(report) from None
+        if row.status == ApplicationStatus.submitted:
+            application.status, application.submitted_at = row.status, row.submitted_at
+        db.session.add(application)
+        applications.append(application)
+    db.session.flush()
+    for organisation in fresh:
+        audit(actor, "auth.organisation.created", organisation,
+              after=snapshot(organisation, auth_services.ORGANISATION_FIELDS), fair=fair)
+    for application in applications:
+        audit(actor, "applications.application.imported", application, after=snapshot(application, AUDITED_FIELDS))
+
+
+def _new_organisation(fields: importing.OrganisationFields) -> Organisation:
     with db.session.no_autoflush:       # the check found the code unregistered; its query need not flush first
-        organisation = auth_services.new_organisation(
+        return auth_services.new_organisation(
             fields.name, fields.kind, credit_code=fields.credit_code, province=fields.province, city=fields.city,
             district=fields.district, contact_name=fields.contact_name, contact_phone=fields.contact_phone)
-    audit(actor, "auth.organisation.created", organisation,
-          after=snapshot(organisation, auth_services.ORGANISATION_FIELDS), fair=fair)
-    return organisation
 
 
 def _check_import(fair: Fair, table: list[list], now: datetime) -> tuple[ImportReport, dict[str, Organisation]]:

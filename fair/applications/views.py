@@ -90,6 +90,7 @@ def _locale() -> str:
 
 
 def _form_values(application: Application) -> dict:
+    """The application as the form's fields hold it: the category by id, the booth size by value."""
     values = {name: getattr(application, name) for name in applying.AUDITED_FIELDS if name not in
               ("category_id", "booth_size", "status", "submitted_at")}
     return {**values, "category": application.category_id, "booth_size": application.booth_size.value}
@@ -258,8 +259,9 @@ def _detail_page(fair, application: Application, reopen_form=None, status: int =
     owner = access.owns(current_user, application)
     return render_template(
         "applications/detail.html", fair=fair, application=application, events=events, timeline=TIMELINE,
-        owner=owner, can_edit=owner and access.can_edit(current_user, application),
-        editable=application.status in applying.EDITABLE, sees_applicant=access.sees_applicant(current_user, application),
+        owner=owner, can_edit=access.can_edit(current_user, application),
+        editable=application.status in applying.EDITABLE,
+        sees_applicant=access.sees_applicant(current_user, application),
         is_organizer=current_user.has_role(fair, Role.organizer), reopen_form=reopen_form or ReopenForm(formdata=None),
         kind_labels=ATTACHMENT_KIND_LABELS, support_labels={kind.value: label for kind, label in SUPPORT_LABELS.items()}
     ), status

@@ -25,11 +25,13 @@ def _plain(value: Any) -> Any:
 
 def audit(actor, action: str, obj: Any, *, before: dict | None = None, after: dict | None = None,
           fair=None) -> AuditEvent:
-    """Add an event for `obj` to the session (flushing first so a new object has its id);
-    the caller's commit makes the change and its record land together."""
-    db.session.flush()
+    """Add an event for `obj` to the session (flushing first if the object, actor or fair is new, so
+    it has its id); the caller's commit makes the change and its record land together. With nothing
+    new there is no flush, so a bulk change that flushed its rows writes all its events in one go."""
     if fair is None:
         fair = obj if isinstance(obj, Fair) else getattr(obj, "fair", None)
+    if any(thing is not None and getattr(thing, "id", None) is None for thing in (obj, actor, fair)):
+        db.session.flush()
     event = AuditEvent(
         actor_id=getattr(actor, "id", None),
         fair_id=getattr(fair, "id", None),

@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, V
 
 from fair.auth.models import ORGANISATION_KIND_LABELS, OrganisationKind, Role
 from fair.auth.services import check_credit_code, check_mobile
-from fair.forms import Obeys, RegionFields, at_most, required
+from fair.forms import Obeys, at_most, city_field, city_in_province, district_field, province_field, required
 
 
 class LoginForm(FlaskForm):
@@ -54,7 +54,7 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: only its CSRF token is checked."""
 
 
-class RegistrationForm(RegionFields, FlaskForm):
+class RegistrationForm(FlaskForm):
     """An organisation registering itself for a fair, with its first user; the service checks the rest."""
 
     organisation_name = StringField(_l("单位名称"), validators=[required(), at_most(120)],
@@ -63,6 +63,9 @@ class RegistrationForm(RegionFields, FlaskForm):
                               description=_l("18 位，见登记证书或营业执照。"))
     kind = SelectField(_l("单位类型"), default=OrganisationKind.volunteer.value,
                        choices=[SelectChoice(kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items()])
+    province = province_field()
+    city = city_field()
+    district = district_field()
     contact_name = StringField(_l("联系人"), validators=[required(), at_most(40)])
     contact_phone = TelField(_l("联系人手机"), validators=[required(), at_most(20), Obeys(check_mobile)],
                              description=_l("11 位手机号码，组织方通过它联系您。"))
@@ -73,3 +76,5 @@ class RegistrationForm(RegionFields, FlaskForm):
                              description=_l("至少 8 个字符。"))
     confirm = PasswordField(_l("再次输入密码"),
                             validators=[required(), EqualTo("password", message=_l("两次输入的密码不一致。"))])
+
+    validate_city = city_in_province

@@ -186,6 +186,7 @@ def register(slug: str):
     if current_user.is_authenticated:
         return render_template("auth/register.html", fair=fair, form=None)
     form = RegistrationForm()
+    status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
         organisation = services.OrganisationDetails(
             form.organisation_name.data, OrganisationKind(form.kind.data), form.credit_code.data, form.province.data,
@@ -199,4 +200,4 @@ def register(slug: str):
             _start_session(user)
             flash(_("注册成功，欢迎参加“%(fair)s”。现在可以填写项目申报了。", fair=fair.name), "success")
             return redirect(url_for("applications.mine", slug=fair.slug))
-    return render_template("auth/register.html", fair=fair, form=form), 400 if form.errors else 200
+    return render_template("auth/register.html", fair=fair, form=form), status

@@ -1,1 +1,1 @@
-"""Messages to organisations: an outbox sent by SMTP when configured, always readable in the console inbox."""
+"""Messages to organisations and people: the inbox always, e-mail through an outbox when SMTP is configured."""

@@ -26,7 +26,7 @@ class InboxLabel:
         count = services.unread_count(current_user, g.fair)
         if not count:
             return str(escape(str(self)))
-        return Markup('{} <span class="badge rounded-pill text-bg-danger">{}'
+        return Markup('{} <span class="badge rounded-pill text-bg-danger nav-count">{}'
                       '<span class="visually-hidden">{}</span></span>').format(str(self), count, _("条未读"))
 
 

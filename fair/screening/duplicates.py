@@ -74,7 +74,7 @@ def find_duplicates(texts: Iterable[Text], threshold: float = THRESHOLD,
     """Every pair reaching `threshold`, or `same_owner_threshold` when one owner sent both; most alike first."""
     texts = list(texts)
     sets = [bigrams(text) for text in texts]
-    found = {pair: similarity for pair, similarity in _similar_pairs(sets, threshold)}
+    found = dict(_similar_pairs(sets, threshold))
     by_owner = defaultdict(list)
     for position, text in enumerate(texts):
         if text.owner is not None:
@@ -107,7 +107,7 @@ def _similar_pairs(sets: list[frozenset], threshold: float):
                     continue
                 # Length filter, then the positional one: at most this many more common bigrams can follow.
                 if sizes[y] < threshold * size - _EPSILON or \
-                        count + 1 + min(size - i, sizes[y] - j) - 1 < overlap_share * (size + sizes[y]) - _EPSILON:
+                        count + 1 + min(size - i - 1, sizes[y] - j - 1) < overlap_share * (size + sizes[y]) - _EPSILON:
                     shared[y] = _PRUNED
                 else:
                     shared[y] = count + 1

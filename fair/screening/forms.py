@@ -17,7 +17,7 @@ class CriterionForm(Form):
 
 
 class RubricForm(FlaskForm):
-    criteria = FieldList(FormField(CriterionForm), min_entries=MAX_CRITERIA, max_entries=MAX_CRITERIA)
+    criteria = FieldList(FormField(CriterionForm), max_entries=MAX_CRITERIA)
 
     def details(self) -> list[CriterionDetails]:
         return [CriterionDetails(line.form.name.data or "", line.form.name_en.data or "", line.form.weight.data)
@@ -44,8 +44,8 @@ class ReviewForm(FlaskForm):
 
 def review_form(criteria, **kwargs) -> ReviewForm:
     """A ReviewForm with one 0–10 radio group per criterion, named c<criterion id>."""
-    fields = {f"c{criterion.id}": RadioField(criterion.name, coerce=int, validators=[Optional()],
-                                             choices=[SelectChoice(points, str(points)) for points in range(MAX_POINTS + 1)])
+    choices = [SelectChoice(points, str(points)) for points in range(MAX_POINTS + 1)]
+    fields = {f"c{criterion.id}": RadioField(criterion.name, coerce=int, validators=[Optional()], choices=choices)
               for criterion in criteria}
     return type("CriteriaReviewForm", (ReviewForm,), fields)(**kwargs)
 

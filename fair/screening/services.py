@@ -173,8 +173,9 @@ def assign_reviewers(fair: Fair, *, actor: User) -> AssignmentSummary:
         .options(joinedload(Application.organisation)).order_by(Application.id)))
     if not applications:
         raise Refused(_("还没有已提交的申报，无需分配。"), "no_applications")
-    existing = list(db.session.scalars(
-        sa.select(ReviewAssignment).join(Application).where(Application.fair_id == fair.id)))
+    existing = db.session.execute(
+        sa.select(ReviewAssignment.id, ReviewAssignment.application_id, ReviewAssignment.reviewer_id,
+                  ReviewAssignment.submitted_at).join(Application).where(Application.fair_id == fair.id)).all()
     begun = set(db.session.scalars(
         sa.select(ReviewScore.assignment_id).join(ReviewAssignment).join(Application)
         .where(Application.fair_id == fair.id).distinct()))
@@ -193,8 +194,10 @@ def assign_reviewers(fair: Fair, *, actor: User) -> AssignmentSummary:
     if removed:
         db.session.execute(sa.delete(ReviewAssignment).where(ReviewAssignment.id.in_(removed)))
     now = utcnow()
-    db.session.add_all(ReviewAssignment(application_id=application_id, reviewer_id=reviewer_id, assigned_at=now)
-                       for application_id, reviewer_id in result.pairs if (application_id, reviewer_id) not in open_ones)
+    added = [{"application_id": application_id, "reviewer_id": reviewer_id, "assigned_at": now, "comment": ""}
+             for application_id, reviewer_id in result.pairs if (application_id, reviewer_id) not in open_ones]
+    if added:           # thousands of rows at once: one multi-row INSERT rather than an object each
+        db.session.execute(sa.insert(ReviewAssignment), added)
     summary = AssignmentSummary(len(chosen - open_ones.keys()), len(removed), len(kept),
                                 min(result.loads.values()), max(result.loads.values()))
     audit(actor, "screening.assignments.made", fair,
@@ -307,8 +310,8 @@ def scan_duplicates(fair: Fair, *, actor: User) -> ScanSummary:
     """Compare every submitted application's title and summary; new look-alike pairs wait for the
     organizer, open ones that no longer look alike go, settled ones stay settled."""
     _check_not_over(fair)
-    texts = [duplicates.Text(id, title, summary) for id, title, summary in db.session.execute(
-        sa.select(Application.id, Application.title, Application.summary)
+    texts = [duplicates.Text(*row) for row in db.session.execute(
+        sa.select(Application.id, Application.title, Application.summary, Application.organisation_id)
         .where(Application.fair_id == fair.id, Application.status == ApplicationStatus.submitted))]
     found = {tuple(sorted((match.first, match.second))): match.similarity
              for match in duplicates.find_duplicates(texts)}
@@ -329,9 +332,6 @@ def scan_duplicates(fair: Fair, *, actor: User) -> ScanSummary:
     return summary
 
 
-RESOLUTIONS = ("not_duplicate", "rejected")
-
-
 def resolve_duplicate(candidate: DuplicateCandidate, *, withdraw: Application | None = None, reason: str = "",
                       actor: User) -> DuplicateCandidate:
     """Settle a pair: not a duplicate, or one of the two withdrawn with the reason (its applicant is told)."""
@@ -344,8 +344,8 @@ def resolve_duplicate(candidate: DuplicateCandidate, *, withdraw: Application | 
         if withdraw.id not in (candidate.application_id, candidate.other_id):
             raise Refused(_("只能撤回这对申报中的一个。"), "not_in_pair")
         _withdraw_duplicate(withdraw, reason, actor=actor)
-        after = {"resolution": "rejected", "withdrawn": withdraw.id, "reason": reason.strip()}
-        _settle_pairs_of(withdraw, actor)
+        after = {"resolution": "rejected", "withdrawn": withdraw.id, "reason": reason.strip(),
+                 "also_settled": _settle_pairs_of(withdraw, candidate, actor)}
     _settle(candidate, after["resolution"], actor)
     audit(actor, "screening.duplicate.resolved", candidate, before={"resolution": None}, after=after, fair=fair)
     db.session.commit()
@@ -356,13 +356,16 @@ def _settle(candidate: DuplicateCandidate, resolution: str, actor: User) -> None
     candidate.resolution, candidate.resolved_by_id, candidate.resolved_at = resolution, actor.id, utcnow()
 
 
-def _settle_pairs_of(application: Application, actor: User) -> None:
-    """Other open pairs with the withdrawn application have nothing left to decide."""
-    for candidate in db.session.scalars(sa.select(DuplicateCandidate).where(
-            DuplicateCandidate.resolution.is_(None),
-            sa.or_(DuplicateCandidate.application_id == application.id,
-                   DuplicateCandidate.other_id == application.id))):
+def _settle_pairs_of(application: Application, settling: DuplicateCandidate, actor: User) -> list[int]:
+    """Other open pairs with the withdrawn application have nothing left to decide; their ids."""
+    others = db.session.scalars(sa.select(DuplicateCandidate).where(
+        DuplicateCandidate.resolution.is_(None), DuplicateCandidate.id != settling.id,
+        sa.or_(DuplicateCandidate.application_id == application.id, DuplicateCandidate.other_id == application.id)))
+    settled = []
+    for candidate in others:
         _settle(candidate, "rejected", actor)
+        settled.append(candidate.id)
+    return settled
 
 
 def _withdraw_duplicate(application: Application, reason: str, *, actor: User) -> None:

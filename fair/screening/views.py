@@ -24,12 +24,15 @@ bp = Blueprint("screening", __name__, url_prefix="/fairs/<slug>/screening")
 add_fair_nav(30, _l("初审"), "screening.overview", Role.organizer)
 add_fair_nav(30, _l("初审任务"), "screening.queue", Role.reviewer)
 PER_PAGE = 50
+BLANK_LINES = 2                 # empty rubric lines offered below the saved ones
 DEFAULT_THRESHOLD = 20          # points of 100 between the highest and lowest review that count as disagreement
 
 
 @bp.context_processor
 def screening_helpers():
-    return {"support_labels": {kind.value: kind.label for kind in Support}, "scoring": _scoring(g.fair)}
+    fair = g.get("fair")        # none on the error page of an unknown fair
+    return {"support_labels": {kind.value: kind.label for kind in Support},
+            "scoring": _scoring(fair) if fair is not None else None}
 
 
 def _scoring(fair) -> str:
@@ -114,7 +117,7 @@ class ListPagination(Pagination):
 @fair_role_required(Role.organizer)
 def duplicates(fair):
     return render_template("screening/duplicates.html", fair=fair, pairs=queries.open_duplicates(fair),
-                           settled=queries.settled_duplicates(fair), form=ReasonForm())
+                           settled=queries.settled_duplicates(fair))
 
 
 @bp.post("/duplicates/scan")
@@ -165,11 +168,14 @@ def settings(fair):
     return _settings_page(fair, _rubric_form(fair), ScreeningSettingsForm(obj=fair))
 
 
-def _rubric_form(fair, formdata=None) -> RubricForm:
+def _rubric_form(fair) -> RubricForm:
+    """The saved rubric, or the default one, with two blank lines to add to (up to the most allowed)."""
     criteria = services.rubric(fair)
     lines = ([{"name": c.name, "name_en": c.name_en, "weight": c.weight} for c in criteria] or
-             [{"name": name, "name_en": name_en, "weight": weight} for name, name_en, weight in services.DEFAULT_RUBRIC])
-    return RubricForm(formdata=formdata, data={"criteria": lines})
+             [{"name": name, "name_en": english, "weight": weight}
+              for name, english, weight in services.DEFAULT_RUBRIC])
+    blank = max(0, min(BLANK_LINES, services.MAX_CRITERIA - len(lines)))
+    return RubricForm(formdata=None, data={"criteria": lines + [{}] * blank})
 
 
 def _settings_page(fair, rubric_form, settings_form, status: int = 200):
@@ -189,7 +195,7 @@ def save_rubric(fair):
         else:
             flash(_("评分标准已保存。"), "success")
             return redirect(url_for("screening.settings", slug=fair.slug))
-    return _settings_page(fair, form, ScreeningSettingsForm(obj=fair), 400)
+    return _settings_page(fair, form, ScreeningSettingsForm(formdata=None, obj=fair), 400)
 
 
 @bp.post("/settings/options")
@@ -294,7 +300,7 @@ def autosave(fair, assignment_id: int):
     body = request.get_json(silent=True)
     points = body.get("points", {}) if isinstance(body, dict) else None
     comment = body.get("comment") if isinstance(body, dict) else None
-    if not isinstance(points, dict) or not all(key.isdigit() for key in points) or \
+    if not isinstance(points, dict) or not all(key.isascii() and key.isdigit() for key in points) or \
             not (comment is None or isinstance(comment, str)):
         return jsonify(code="bad_request", message=_("请求的内容无法处理，请刷新页面后重试。")), 400
     try:

@@ -16,15 +16,15 @@ SUBMITTED = Application.status == ApplicationStatus.submitted
 
 
 def review_scores(fair: Fair):
-    """One row per completed review of a submitted application: its points averaged by the rubric's
-    weights (0–10). The one definition of a review's score, for the proposal and the page alike."""
+    """One row per completed review in the fair: its points averaged by the rubric's weights (0–10).
+    The one definition of a review's score, for the proposal and the page alike."""
     return (sa.select(ReviewAssignment.reviewer_id, ReviewAssignment.application_id,
                       (sa.func.sum(ReviewScore.points * ScreeningCriterion.weight) * 1.0
                        / sa.func.sum(ScreeningCriterion.weight)).label("score"))
             .join(ReviewScore, ReviewScore.assignment_id == ReviewAssignment.id)
             .join(ScreeningCriterion, ScreeningCriterion.id == ReviewScore.criterion_id)
             .join(Application, Application.id == ReviewAssignment.application_id)
-            .where(Application.fair_id == fair.id, SUBMITTED, ReviewAssignment.submitted_at.is_not(None))
+            .where(Application.fair_id == fair.id, ReviewAssignment.submitted_at.is_not(None))
             .group_by(ReviewAssignment.id, ReviewAssignment.reviewer_id, ReviewAssignment.application_id))
 
 

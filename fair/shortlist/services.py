@@ -91,7 +91,7 @@ def _quota_state(fair: Fair) -> dict:
     return {"shortlist_size": fair.shortlist_size, "quotas": [_quota_words(fair, q) for q in queries.quotas(fair)]}
 
 
-def _check_setting(fair: Fair, setting: QuotaSetting, size: int, category_keys: set[str]) -> None:
+def _check_setting(setting: QuotaSetting, size: int, category_keys: set[str]) -> None:
     if setting.dimension == QuotaDimension.category and setting.key not in category_keys:
         raise Refused(_("本届展会没有这个服务领域。"), "bad_category", setting.field)
     if setting.dimension == QuotaDimension.city and not 0 < len(setting.key.strip()) <= 30:
@@ -111,7 +111,7 @@ def save_settings(fair: Fair, *, size: int, quotas: list[QuotaSetting], actor: U
     category_keys = {str(category.id) for category in fair.categories}
     wanted = {}
     for setting in quotas:
-        _check_setting(fair, setting, size, category_keys)
+        _check_setting(setting, size, category_keys)
         if setting.minimum or setting.maximum is not None:
             wanted[(setting.dimension, setting.key.strip())] = (setting.minimum or 0, setting.maximum)
     before = _quota_state(fair)
@@ -188,7 +188,8 @@ def propose(fair: Fair, *, actor: User, waitlist_size: int | None = None) -> Pro
         raise Refused(_("候补名额须为 0 到 %(n)d 之间的整数。", n=MAX_WAITLIST), "bad_waitlist", "waitlist_size")
 
     correction = ranking.correct_severity(ranking.Review(reviewer, application, float(score))
-                                          for reviewer, application, score in db.session.execute(queries.review_scores(fair)))
+                                          for reviewer, application, score in db.session.execute(
+                                              queries.review_scores(fair).where(queries.SUBMITTED)))
     submitted = db.session.execute(sa.select(Application.id, Application.category_id, Application.city)
                                    .where(Application.fair_id == fair.id, queries.SUBMITTED)).all()
     overrides = {row.application_id: (row.override, row.override_reason) for row in db.session.execute(
@@ -217,8 +218,12 @@ def propose(fair: Fair, *, actor: User, waitlist_size: int | None = None) -> Pro
     for rank, row in enumerate(waiting, start=1):
         row["waitlist_rank"] = rank
     db.session.execute(sa.delete(ShortlistEntry).where(ShortlistEntry.fair_id == fair.id))
-    if rows:
-        db.session.execute(sa.insert(ShortlistEntry), rows)
+    try:
+        if rows:
+            db.session.execute(sa.insert(ShortlistEntry), rows)
+    except sa.exc.IntegrityError:           # another proposal landed meanwhile: one entry per application
+        db.session.rollback()
+        raise Refused(_("另一位组织方刚刚生成了建议名单，请刷新页面后再试。"), "concurrent") from None
     result = Proposal(len(selection.shortlist), len(waiting), len(submitted) - len(candidates), correction.components)
     audit(actor, "shortlist.proposal.created", fair,
           after={"shortlist_size": size, "waitlist_size": waitlist_size, "shortlisted": result.shortlisted,
@@ -270,15 +275,18 @@ def override_entry(entry: ShortlistEntry, where: Placement, *, reason: str, acto
     return entry
 
 
-def _written_in(locale: str, compose, *args) -> str:
-    with force_locale(locale):
-        return compose(*args)
+def _in_chinese(compose, items: list[tuple]) -> list[str]:
+    with force_locale("zh_Hans"):
+        return [compose(*item) for item in items]
 
 
-def _both_languages(compose, *args) -> str:
-    """Chinese, then English where the catalog has it: the recipient may read either."""
-    chinese, english = _written_in("zh_Hans", compose, *args), _written_in("en", compose, *args)
-    return chinese if english == chinese else f"{chinese}\n\n{english}"
+def _in_both_languages(compose, items: list[tuple]) -> list[str]:
+    """Chinese, then English where the catalog has it: the recipient may read either. One switch of
+    language per batch, not per message."""
+    chinese = _in_chinese(compose, items)
+    with force_locale("en"):
+        english = [compose(*item) for item in items]
+    return [zh if en == zh else f"{zh}\n\n{en}" for zh, en in zip(chinese, english)]
 
 
 def _decision_subject(decision: Decision, title: str) -> str:
@@ -326,24 +334,24 @@ def publish(fair: Fair, *, actor: User, at: datetime | None = None) -> dict[str,
                                                                        queries.SUBMITTED)))
     if submitted != {application.id for _entry, application, _organisation in entries}:
         raise Refused(_("生成建议名单后，已提交的申报有了变化（新提交或撤回），请重新生成建议名单。"), "stale_proposal")
-    decided = 0
+    updated = 0
     for where, decision in DECISIONS.items():
-        decided += db.session.execute(
+        updated += db.session.execute(
             sa.update(Application)
             .where(Application.fair_id == fair.id, queries.SUBMITTED, Application.decision.is_(None),
                    Application.id.in_(sa.select(ShortlistEntry.application_id)
                                       .where(ShortlistEntry.fair_id == fair.id, placement == where)))
             .values(decision=decision, decided_at=at).execution_options(synchronize_session=False)).rowcount
-    if decided != len(submitted):
+    if updated != len(submitted):
         db.session.rollback()
         raise Refused(_("入围结果已经发布，不能再次发布。"), "already_published")
-    tally = Counter()
-    for entry, application, organisation in entries:
-        decision = DECISIONS[entry.placement]
-        tally[decision.value] += 1
-        send_message(fair, organisation=organisation, kind="shortlist.decision",
-                     subject=_written_in("zh_Hans", _decision_subject, decision, application.title),
-                     body=_both_languages(_decision_body, decision, application.title, fair.name, entry.waitlist_rank))
+    decided = [(DECISIONS[entry.placement], application.title, fair.name, entry.waitlist_rank)
+               for entry, application, _organisation in entries]
+    subjects = _in_chinese(_decision_subject, [(decision, title) for decision, title, _fair, _rank in decided])
+    bodies = _in_both_languages(_decision_body, decided)
+    for (_entry, _application, organisation), subject, body in zip(entries, subjects, bodies):
+        send_message(fair, organisation=organisation, kind="shortlist.decision", subject=subject, body=body)
+    tally = Counter(decision.value for decision, *_rest in decided)
     audit(actor, "shortlist.published", fair, after=dict(tally))
     db.session.commit()
     return dict(tally)
@@ -393,8 +401,8 @@ def replace_from_waitlist(withdrawn: Application, *, actor: User, at: datetime |
     unmet = [_("%(quota)s：递补后为 %(count)d 个", quota=_quota_words(fair, quota), count=counts[quota.group])
              for quota in choice.unmet]
     send_message(fair, organisation=chosen.organisation, kind="shortlist.promoted",
-                 subject=_written_in("zh_Hans", _promotion_subject, chosen.title),
-                 body=_both_languages(_promotion_body, chosen.title, fair.name))
+                 subject=_in_chinese(_promotion_subject, [(chosen.title,)])[0],
+                 body=_in_both_languages(_promotion_body, [(chosen.title, fair.name)])[0])
     audit(actor, "shortlist.application.promoted", chosen, before={"decision": Decision.waitlisted.value},
           after={"decision": Decision.shortlisted.value, "replaces": withdrawn.title, "unmet_quotas": unmet})
     db.session.commit()

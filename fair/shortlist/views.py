@@ -1,4 +1,6 @@
 """The organizer's shortlist page: size and quotas, the proposal, overrides, publishing, replacements."""
+from typing import NamedTuple
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
@@ -23,6 +25,15 @@ TAB_LABELS = {"all": _l("全部"), "shortlist": _l("入围"), "waitlist": _l("�
               "unreviewed": _l("未完成初审"), "overridden": _l("人工调整")}
 
 
+class OverrideError(NamedTuple):
+    """A refused override, shown in its row with what was typed."""
+
+    entry_id: int
+    message: str
+    placement: str
+    reason: str
+
+
 def _settings_form(fair, rows_by_dimension) -> SettingsForm:
     """The saved settings, never the request's (a refused proposal or override re-renders the page)."""
     return SettingsForm(formdata=None, data={
@@ -33,7 +44,7 @@ def _settings_form(fair, rows_by_dimension) -> SettingsForm:
 
 
 def _row_data(row: queries.GroupRow) -> dict:
-    return {"key": row.key, "minimum": row.minimum, "maximum": row.maximum}
+    return {"key": row.key, "minimum": row.minimum or None, "maximum": row.maximum}      # no minimum: blank
 
 
 def _render(fair, *, status: int = 200, settings_form=None, conflicts=None, override_error=None):
@@ -129,13 +140,13 @@ def override(fair, entry_id: int):
     if entry is None:
         abort(404)
     form = OverrideForm()
-    if not form.validate_on_submit():
-        errors = form.reason.errors or form.placement.errors
-        return _render(fair, status=400, override_error=(entry.id, " ".join(str(error) for error in errors)))
     try:
+        if not form.validate_on_submit():
+            raise Refused(" ".join(str(e) for e in form.reason.errors or form.placement.errors), "invalid", "reason")
         services.override_entry(entry, Placement(form.placement.data), reason=form.reason.data, actor=current_user)
     except Refused as refusal:
-        return _render(fair, status=400, override_error=(entry.id, refusal.message))
+        return _render(fair, status=400, override_error=OverrideError(entry.id, refusal.message, form.placement.data,
+                                                                      form.reason.data or ""))
     flash(_("已调整“%(title)s”。", title=entry.application.title), "success")
     return redirect(url_for("shortlist.index", slug=fair.slug, tab=request.args.get("tab", "all"),
                             page=request.args.get("page", 1, type=int)))

@@ -1,6 +1,8 @@
-"""A reviewer scores an application with the keyboard on a tablet: each score saved as typed, kept on reload."""
+"""A reviewer scores an application with the keyboard on a tablet: each score saved as typed, kept on reload,
+and a save the network dropped shown and retried."""
 import re
 
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -21,7 +23,10 @@ def saved_review(assignment_id: int) -> ReviewAssignment:
     return db.session.scalar(sa.select(ReviewAssignment).where(ReviewAssignment.id == assignment_id))
 
 
-def test_a_reviewer_scores_with_the_keyboard(new_context, problems):
+@pytest.fixture
+def assignment():
+    """A fair in screening with the default rubric, two reviewers and one application: the first reviewer's
+    assignment as (assignment id, reviewer, criterion ids, fair slug)."""
     organizer = make_user(is_admin=True)
     fair = make_fair(organizer)
     for phase in (Phase.applications_open, Phase.screening):
@@ -33,10 +38,14 @@ def test_a_reviewer_scores_with_the_keyboard(new_context, problems):
     make_application(fair, title="银龄食堂社区助餐")
     screening.assign_reviewers(fair, actor=organizer)
     assignment_id = db.session.scalar(sa.select(ReviewAssignment.id).where(ReviewAssignment.reviewer_id == reviewer.id))
+    return assignment_id, reviewer, [criterion.id for criterion in criteria], fair.slug
 
+
+def test_a_reviewer_scores_with_the_keyboard(new_context, problems, assignment):
+    assignment_id, reviewer, criteria, slug = assignment
     page = new_context(viewport=TABLET).new_page()
     log_in(page, reviewer.email, PASSWORD)
-    page.goto(f"/fairs/{fair.slug}/screening/queue")
+    page.goto(f"/fairs/{slug}/screening/queue")
     expect(page.locator(".queue-count")).to_have_text("已完成 0 / 1")
     page.get_by_role("link", name="继续评审").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("银龄食堂社区助餐")
@@ -51,7 +60,7 @@ def test_a_reviewer_scores_with_the_keyboard(new_context, problems):
     page.keyboard.press("8")
     expect(page.locator("[data-scored]")).to_have_text("4")
     expect(page.locator("#save-state")).to_have_text("已自动保存")
-    expected = {criteria[0].id: 7, criteria[1].id: 10, criteria[2].id: 6, criteria[3].id: 8}
+    expected = {criteria[0]: 7, criteria[1]: 10, criteria[2]: 6, criteria[3]: 8}
     review = saved_review(assignment_id)
     assert {score.criterion_id: score.points for score in review.scores} == expected
     assert review.submitted_at is None
@@ -68,3 +77,27 @@ def test_a_reviewer_scores_with_the_keyboard(new_context, problems):
     expect(page.locator(".queue-count")).to_have_text("已完成 1 / 1")
     assert saved_review(assignment_id).submitted_at is not None
     assert [message for message in problems.messages if "/favicon.ico" not in message] == []
+
+
+def test_a_failed_save_is_shown_and_retried(new_context, problems, assignment):
+    assignment_id, reviewer, criteria, slug = assignment
+    page = new_context(viewport=TABLET).new_page()
+    log_in(page, reviewer.email, PASSWORD)
+    page.goto(f"/fairs/{slug}/screening/reviews/{assignment_id}")
+    failures = []
+
+    def drop_the_first(route):
+        if not failures:
+            failures.append(route.request.post_data_json)
+            route.abort()            # as when the venue's Wi-Fi drops
+        else:
+            route.continue_()
+
+    page.route("**/autosave", drop_the_first)
+    page.keyboard.press("4")
+    expect(page.locator("#save-state")).to_contain_text("保存失败")
+    expect(page.locator("#save-state")).to_have_text("已自动保存", timeout=10_000)
+    assert failures == [{"points": {str(criteria[0]): 4}, "comment": None}]
+    assert {score.criterion_id: score.points for score in saved_review(assignment_id).scores} == {criteria[0]: 4}
+    assert [message for message in problems.messages
+            if "/favicon.ico" not in message and "ERR_FAILED" not in message] == []

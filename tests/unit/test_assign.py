@@ -27,7 +27,8 @@ def test_every_item_gets_k_agents_and_loads_are_within_one(item_count, agent_cou
     assert len(set(result.pairs)) == len(result.pairs)          # no agent twice on one item
     assert result.spread <= 1
     assert sum(result.loads.values()) == item_count * k
-    assert result.loads == {agent: Counter(agent for _item, agent in result.pairs)[agent] for agent in agents(agent_count)}
+    per_agent = Counter(agent for _item, agent in result.pairs)
+    assert result.loads == {agent: per_agent[agent] for agent in agents(agent_count)}
 
 
 def test_conflicts_are_respected_and_balance_holds():

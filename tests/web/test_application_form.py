@@ -246,7 +246,8 @@ def test_only_organizers_reopen_and_only_what_was_submitted(exhibitor, client_as
 def test_the_page_shows_everything_and_a_timeline_in_the_fairs_time(exhibitor, open_fair, organisation):
     application = make_application(open_fair, organisation, title="河道守护", service_targets="沿河居民",
                                    funding_need_fen=8_000_000, support_wanted=[], needs_step_free=True)
-    submitted = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "applications.application.submitted"))
+    submitted = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "applications.application.submitted"))
     submitted.at = datetime(2027, 2, 3, 1, 30, tzinfo=timezone.utc)
     db.session.commit()
     page = exhibitor.get(url(open_fair, application)).get_data(as_text=True)

@@ -323,3 +323,13 @@ def test_round_trip_export_then_import(organizer_client, fair, organizer, extens
                            sa.select(Application).where(Application.fair_id == target.id))], key=str)
 
     assert state(other) == state(fair)
+
+
+def test_the_demo_seed_is_a_clean_import(fair):
+    from fair.demo_seed import seed_table
+    table = seed_table([category.name for category in fair.categories], fair.applications_open_at,
+                       fair.applications_close_at, fair.timezone)
+    report = services.check_import(fair, table)
+    assert report.problems == [] and len(report.rows) == 3_500 and report.new_organisations == 3_000
+    assert len({row.organisation.city for row in report.rows}) == 13
+    assert all(credit_code.is_valid(row.organisation.credit_code) for row in report.rows)

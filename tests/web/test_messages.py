@@ -77,7 +77,7 @@ def test_opening_marks_read_for_the_organisation_and_the_bar_counts_unread(app, 
     _send(fair, "第二条", organisation=people["exhibitor"].organisation)
     client = _client(app, people["exhibitor"])
     overview = client.get(f"/fairs/{fair.slug}/").get_data(as_text=True)
-    assert '消息 <span class="badge rounded-pill text-bg-danger">2<span class="visually-hidden">条未读' in overview
+    assert '消息 <span class="badge rounded-pill text-bg-danger nav-count">2<span class="visually-hidden">条未读' in overview
     page = client.get(f"/fairs/{fair.slug}/inbox/{people['ours'].id}").get_data(as_text=True)
     assert "给我们单位的正文\n第二行" in page
     assert "1<span class=\"visually-hidden\">条未读" in page

@@ -137,6 +137,25 @@ def test_several_mistakes_are_marked_at_once(client, open_fair):
     assert 'id="name-error">此项为必填项。' in page
 
 
+def test_two_registrations_at_once_make_one_account(open_fair, monkeypatch):
+    """The unique key decides when both pass the check (simulated: the check misses the first account)."""
+    make_user(email="zhou@example.cn")
+    real, calls = services.find_user, []
+
+    def misses_the_first_time(email):
+        calls.append(email)
+        return real(email) if len(calls) > 1 else None
+
+    monkeypatch.setattr(services, "find_user", misses_the_first_time)
+    before = counts()
+    details = services.OrganisationDetails("某志愿队", OrganisationKind.volunteer, FORM["credit_code"], "江苏省", "南京市",
+                                           contact_name="张三", contact_phone="13800138000")
+    with pytest.raises(Refused) as refused:
+        services.register_exhibitor(open_fair, details, name="张三", email="zhou@example.cn", password="long enough")
+    assert (refused.value.code, refused.value.field) == ("email_taken", "email")
+    assert counts() == before
+
+
 def test_the_form_offers_provinces_and_their_cities(client, open_fair):
     page = client.get(url(open_fair)).get_data(as_text=True)
     assert '<option value="江苏省">江苏省</option>' in page

@@ -114,13 +114,20 @@ def test_settings(client_as, fair):
     assert fair.reviewers_per_application == 3 and fair.blind_screening
     refused = client.post(url(fair, "/settings/options"), data={"reviewers_per_application": "0"})
     assert refused.status_code == 400
+    assert 'value="社会需求与对象精准度"' in refused.get_data(as_text=True)       # the other form as it was
     db.session.refresh(fair)
     assert fair.reviewers_per_application == 3
     assert actions("screening.settings.updated") == 1
+    twice = client.post(url(fair, "/settings/rubric"), data={"criteria-0-name": "需求", "criteria-0-weight": "1",
+                                                             "criteria-1-name": "需求", "criteria-1-weight": "1"})
+    page = twice.get_data(as_text=True)
+    assert twice.status_code == 400 and "评分项名称不能重复" in page
+    assert re.search(r'id="reviewers_per_application"[^>]*value="3"', page) and 'value="需求"' in page
 
 
 def test_only_organizers_manage_screening(client_as, fair):
     reviewer = client_as(Role.reviewer)
+    assert reviewer.get("/fairs/no-such-fair/screening/queue").status_code == 404
     for path in ("", "/settings", "/results", "/duplicates"):
         assert reviewer.get(url(fair, path)).status_code == 403
     assert reviewer.post(url(fair, "/assign")).status_code == 403
@@ -290,7 +297,8 @@ def test_the_form_works_without_script(reviewer_client, screening, reviewer):
     # Still editable while the fair screens: a change after submission is saved.
     assert reviewer_client.post(page, data={f"c{criteria[0].id}": "5", "action": "save"}).status_code == 302
     db.session.rollback()
-    assert {s.criterion_id: s.points for s in db.session.get(ReviewAssignment, assignment.id).scores}[criteria[0].id] == 5
+    edited = db.session.get(ReviewAssignment, assignment.id)
+    assert {s.criterion_id: s.points for s in edited.scores}[criteria[0].id] == 5
 
 
 def test_submitting_moves_on_to_the_next_open_review(reviewer_client, screening, reviewer):
@@ -375,8 +383,9 @@ def test_disagreement_comes_first_and_is_marked(client_as, screening):
     split = make_application(screening, title="意见分歧的项目")
     single = make_application(screening, title="只有一份评审的项目")
     for application, first, second in ((agreed, 8, 7), (split, 9, 2)):
-        services.save_review(assign_one(application, one), points=full_points(screening, first), submit=True, actor=one)
-        services.save_review(assign_one(application, two), points=full_points(screening, second), submit=True, actor=two)
+        for person, value in ((one, first), (two, second)):
+            services.save_review(assign_one(application, person), points=full_points(screening, value), submit=True,
+                                 actor=person)
     services.save_review(assign_one(single, one), points=full_points(screening, 5), submit=True, actor=one)
     client = client_as(Role.organizer)
     page = client.get(url(screening, "/results")).get_data(as_text=True)
@@ -384,7 +393,8 @@ def test_disagreement_comes_first_and_is_marked(client_as, screening):
     row = re.search(r'<tr class="table-warning">.*?</tr>', page, re.S).group(0)
     assert "意见分歧的项目" in row and "55.0" in row and "70.0" in row
     assert page.count('class="table-warning"') == 1
-    by_mean = client.get(url(screening, "/results"), query_string={"order": "mean", "threshold": "5"}).get_data(as_text=True)
+    by_mean = client.get(url(screening, "/results"), query_string={"order": "mean", "threshold": "5"})
+    by_mean = by_mean.get_data(as_text=True)
     assert by_mean.index("意见一致的项目") < by_mean.index("意见分歧的项目")
     assert by_mean.count('class="table-warning"') == 2
 
@@ -485,4 +495,5 @@ def test_the_json_save_needs_the_csrf_token(database_url, tmp_path, screening, r
     assert refused.status_code == 400 and refused.json["code"] == "csrf"
     page = client.get(url(screening, f"/reviews/{assignment.id}")).get_data(as_text=True)
     header = re.search(r'data-csrf="([^"]+)"', page).group(1)
-    assert client.post(save, json={"points": {str(criterion.id): 4}}, headers={"X-CSRFToken": header}).status_code == 200
+    with_token = client.post(save, json={"points": {str(criterion.id): 4}}, headers={"X-CSRFToken": header})
+    assert with_token.status_code == 200
