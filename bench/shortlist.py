@@ -56,7 +56,8 @@ def maths_row(runs: int) -> tuple:
 
     def solve():
         estimates = ranking.correct_severity(reviews).estimates
-        candidates = [ranking.Candidate(number, estimates[number].score, groups[number]) for number in range(APPLICATIONS)]
+        candidates = [ranking.Candidate(number, estimates[number].score, groups[number])
+                      for number in range(APPLICATIONS)]
         assert len(ranking.select(candidates, SIZE, quotas, waitlist_size=44).shortlist) == SIZE
 
     return f"shortlist maths {APPLICATIONS:,} → {SIZE}, {len(quotas)} quotas", runs, median_ms(solve, runs), None, \
@@ -121,7 +122,8 @@ def service_rows(workdir: Path, database_url: str | None, runs: int) -> list[tup
 
             app.config["WTF_CSRF_ENABLED"] = False
             client = app.test_client()
-            assert client.post("/login", data={"email": "organizer@demo.fair", "password": DEMO_PASSWORD}).status_code == 302
+            login = {"email": "organizer@demo.fair", "password": DEMO_PASSWORD}
+            assert client.post("/login", data=login).status_code == 302
 
             def page():
                 assert client.get(f"/fairs/{DEMO_SLUG}/shortlist").status_code == 200

@@ -283,7 +283,7 @@ class ShortlistEntry(db.Model):
     score: Mapped[Optional[float]]          # severity-corrected screening score, not money
     proposed: Mapped[Placement] = mapped_column(enum_column(Placement))
     waitlist_rank: Mapped[Optional[int]]
-    override: Mapped[Optional[Placement]] = mapped_column(enum_column(Placement))
+    override: Mapped[Optional[Placement]] = mapped_column(enum_column(Placement, name="placement_override"))
     override_reason: Mapped[str] = mapped_column(sa.Text, default="")
 
     application: Mapped[Application] = relationship()

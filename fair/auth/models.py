@@ -58,10 +58,11 @@ ROLE_LABELS = {
 }
 
 
-def enum_column(kind: type[enum.Enum], length: int = 20) -> sa.Enum:
-    """Enums stored as their value in a VARCHAR with a CHECK, the same on SQLite and PostgreSQL."""
+def enum_column(kind: type[enum.Enum], length: int = 20, name: str | None = None) -> sa.Enum:
+    """Enums stored as their value in a VARCHAR with a CHECK, the same on SQLite and PostgreSQL.
+    Two columns of one enum in a table need their own `name`: it names the CHECK constraint."""
     return sa.Enum(kind, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e],
-                   create_constraint=True, validate_strings=True)
+                   create_constraint=True, validate_strings=True, name=name or kind.__name__.lower())
 
 
 def password_method() -> str:

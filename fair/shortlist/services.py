@@ -206,7 +206,8 @@ def propose(fair: Fair, *, actor: User, waitlist_size: int | None = None) -> Pro
     if not selection.feasible:
         raise QuotaConflict([explain(fair, conflict) for conflict in selection.conflicts])
 
-    proposed = {i: Placement.shortlist for i in selection.shortlist} | {i: Placement.waitlist for i in selection.waitlist}
+    proposed = ({i: Placement.shortlist for i in selection.shortlist}
+                | {i: Placement.waitlist for i in selection.waitlist})
     rows = []
     for i, _category, _city in submitted:
         override, reason = overrides.get(i, (None, ""))
@@ -235,8 +236,9 @@ def propose(fair: Fair, *, actor: User, waitlist_size: int | None = None) -> Pro
 def _renumber_waitlist(fair_id: int) -> None:
     """Waitlist ranks follow the corrected score among the entries now on the waitlist."""
     entries = db.session.scalars(
-        sa.select(ShortlistEntry).where(ShortlistEntry.fair_id == fair_id,
-                                        sa.or_(placement == Placement.waitlist, ShortlistEntry.waitlist_rank.is_not(None)))
+        sa.select(ShortlistEntry)
+        .where(ShortlistEntry.fair_id == fair_id,
+               sa.or_(placement == Placement.waitlist, ShortlistEntry.waitlist_rank.is_not(None)))
         .order_by(ShortlistEntry.score.desc().nulls_last(), ShortlistEntry.application_id)).all()
     rank = 0
     for entry in entries:

@@ -293,7 +293,7 @@ def upgrade():
     sa.Column('score', sa.Double(), nullable=True),
     sa.Column('proposed', sa.Enum('shortlist', 'waitlist', 'out', name='placement', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('waitlist_rank', sa.Integer(), nullable=True),
-    sa.Column('override', sa.Enum('shortlist', 'waitlist', 'out', name='placement', native_enum=False, create_constraint=True, length=20), nullable=True),
+    sa.Column('override', sa.Enum('shortlist', 'waitlist', 'out', name='placement_override', native_enum=False, create_constraint=True, length=20), nullable=True),
     sa.Column('override_reason', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['application.id'], name=op.f('fk_shortlist_entry_application_id_application'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['fair_id'], ['fair.id'], name=op.f('fk_shortlist_entry_fair_id_fair'), ondelete='CASCADE'),

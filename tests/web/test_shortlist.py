@@ -199,7 +199,8 @@ def test_proposing_again_keeps_the_overrides(fair, screened):
 # --- publishing -------------------------------------------------------------------------------------
 
 def _decisions(fair) -> dict[str, Decision | None]:
-    return {a.title: a.decision for a in db.session.scalars(sa.select(Application).where(Application.fair_id == fair.id))}
+    rows = db.session.scalars(sa.select(Application).where(Application.fair_id == fair.id))
+    return {application.title: application.decision for application in rows}
 
 
 def test_publishing_decides_every_application_and_tells_each_organisation(client_as, fair, screened):
@@ -261,7 +262,8 @@ def test_publishing_twice_is_refused_by_the_database(fair, screened, monkeypatch
         services.publish(fair, actor=organizer)
     assert racing.value.code == "already_published"
     assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 7
-    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "shortlist.published")) == 1
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))
+                             .where(AuditEvent.action == "shortlist.published")) == 1
 
 
 def test_a_proposal_older_than_the_applications_is_not_published(fair, screened):
@@ -342,7 +344,8 @@ def test_only_organizers_reach_the_shortlist(client_as, fair, role):
     client = client_as(role)
     assert client.get(f"/fairs/{fair.slug}/shortlist").status_code == 403
     for action in ("settings", "propose", "publish"):
-        assert client.post(f"/fairs/{fair.slug}/shortlist/{action}", data={"confirm": "y", "size": "3"}).status_code == 403
+        response = client.post(f"/fairs/{fair.slug}/shortlist/{action}", data={"confirm": "y", "size": "3"})
+        assert response.status_code == 403
     assert fair.shortlist_size is None and db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
         AuditEvent.action.startswith("shortlist."))) == 0
 
