@@ -11,7 +11,8 @@ from fair.times import UTCDateTime, utcnow
 class AuditEvent(db.Model):
     """One change a person (or the system, when actor is empty) made; written in the change's transaction."""
 
-    __table_args__ = (sa.Index("ix_audit_event_fair_at", "fair_id", "at"),)
+    __table_args__ = (sa.Index("ix_audit_event_fair_at", "fair_id", "at"),
+                      sa.Index("ix_audit_event_object", "object_type", "object_id"))   # an object's timeline
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

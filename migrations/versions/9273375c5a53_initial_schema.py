@@ -170,6 +170,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index('ix_audit_event_fair_at', ['fair_id', 'at'], unique=False)
+        batch_op.create_index('ix_audit_event_object', ['object_type', 'object_id'], unique=False)
 
     op.create_table('invitation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -352,6 +353,7 @@ def downgrade():
 
     op.drop_table('invitation')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_event_object')
         batch_op.drop_index('ix_audit_event_fair_at')
         batch_op.drop_index(batch_op.f('ix_audit_event_actor_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_action'))
