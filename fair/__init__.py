@@ -134,7 +134,7 @@ def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
     from flask_login import current_user
 
-    from fair.navigation import fair_nav_for
+    from fair.navigation import current_item, fair_nav_for
     from fair.templating import FILTERS
 
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -144,9 +144,11 @@ def register_template_helpers(app: Flask) -> None:
     def navigation():
         fair = g.get("fair")
         locale = str(get_locale())
+        items = fair_nav_for(current_user, fair) if fair is not None and current_user.is_authenticated else []
         return {
             "current_fair": fair,
-            "fair_nav": fair_nav_for(current_user, fair) if fair is not None and current_user.is_authenticated else [],
+            "fair_nav": items,
+            "fair_nav_current": current_item(items, request.endpoint if has_request_context() else None),
             "locale": locale,
             "html_lang": "zh-Hans" if locale.startswith("zh") else "en",
         }

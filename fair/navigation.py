@@ -27,6 +27,18 @@ def add_fair_nav(order: int, label, endpoint: str, *roles: Role) -> None:
         FAIR_NAV.sort(key=lambda item: item.order)
 
 
+def current_item(items: list[NavItem], endpoint: str | None) -> NavItem | None:
+    """The entry to highlight: the page's own, else the first of the same blueprint (a detail page
+    under its list)."""
+    if endpoint is None:
+        return None
+    exact = [item for item in items if item.endpoint == endpoint]
+    if exact:
+        return exact[0]
+    area = endpoint.partition(".")[0]
+    return next((item for item in items if item.endpoint.partition(".")[0] == area), None)
+
+
 def fair_nav_for(user, fair) -> list[NavItem]:
     held = user.roles_in(fair)
     return [item for item in FAIR_NAV if held and (not item.roles or held & item.roles)]

@@ -311,15 +311,11 @@ def withdraw(fair, application_id: int):
 import io  # noqa: E402
 from datetime import date  # noqa: E402
 
-from flask import flash, redirect, send_file, url_for  # noqa: E402
-from flask_babel import gettext as _  # noqa: E402
-
-from fair.applications import exporting, services, staging  # noqa: E402
+from fair.applications import exporting, staging  # noqa: E402
 from fair.applications.import_forms import ImportConfirmForm, ImportUploadForm  # noqa: E402
 from fair.applications.importing import unreadable_message  # noqa: E402
 from fair.applications.listing import all_applications  # noqa: E402
 from fair.applications.spreadsheet import UnreadableFile, read_table  # noqa: E402
-from fair.refusal import Refused  # noqa: E402
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHOWN_PROBLEMS = 500            # a report longer than this lists the first ones and says how many more
@@ -378,7 +374,7 @@ def import_check(fair):
         return _import_page(fair, form, status=400)
     content, filename = form.file.data.read(), form.file.data.filename or ""
     try:
-        report = services.check_import(fair, read_table(content))
+        report = applying.check_import(fair, read_table(content))
     except UnreadableFile as unreadable:
         form.file.errors.append(unreadable_message(str(unreadable)))
         return _import_page(fair, form, status=400)
@@ -396,7 +392,7 @@ def import_confirm(fair):
         return redirect(url_for("applications.import_start", slug=fair.slug))
     content, filename = kept
     try:
-        report = services.import_applications(fair, read_table(content), actor=current_user, source=filename)
+        report = applying.import_applications(fair, read_table(content), actor=current_user, source=filename)
     except Refused as refusal:          # the data changed since the dry run: it is shown again, to upload anew
         staging.discard(fair)
         return _import_page(fair, ImportUploadForm(), report=getattr(refusal, "report", None), refusal=refusal,

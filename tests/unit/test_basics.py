@@ -56,3 +56,15 @@ def test_unknown_timezone_is_refused_at_start(monkeypatch):
 def test_default_database_is_sqlite_in_the_instance_folder(tmp_path, monkeypatch):
     monkeypatch.delenv("FAIR_DATABASE_URL", raising=False)
     assert config.database_url(str(tmp_path)) == f"sqlite:///{tmp_path / 'fair.sqlite'}"
+
+
+def test_nav_highlights_the_page_or_its_area():
+    from fair.navigation import NavItem, current_item
+    overview, applications, mine = (NavItem(0, "概览", "fairs.overview", frozenset()),
+                                    NavItem(20, "项目申报", "applications.index", frozenset()),
+                                    NavItem(20, "我的项目", "applications.mine", frozenset()))
+    items = [overview, applications, mine]
+    assert current_item(items, "applications.mine") is mine
+    assert current_item(items, "applications.detail") is applications
+    assert current_item(items, "audit.events") is None
+    assert current_item(items, None) is None
