@@ -200,11 +200,15 @@ class _Cells:
             return 0
         try:
             amount = Decimal(text)
+            if not amount.is_finite():
+                raise InvalidOperation
         except InvalidOperation:
             self.refuse(key, _("“%(value)s”不是金额，请填写以元为单位的数字，如 12000 或 12000.50。",
                                value=self.text(key)))
             return 0
-        if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        if abs(amount) >= 10 ** 15:         # far past any limit: check_project reports the range
+            return int(amount) * 100
+        if amount != amount.quantize(Decimal("0.01")):
             self.refuse(key, _("金额最多保留两位小数（到分）。"))
             return 0
         return int(amount * 100)

@@ -41,7 +41,7 @@ class ListFilters:
         decision = args.get("decision") or ""
         return cls(
             q=" ".join(str(args.get("q") or "").split()[:MAX_SEARCH_TERMS])[:100],
-            category=int(category) if category.isdigit() and len(category) < 10 else None,
+            category=int(category) if category.isdecimal() and len(category) < 10 else None,
             city=str(args.get("city") or "").strip()[:30],
             status=_enum_or_none(ApplicationStatus, args.get("status")),
             kind=_enum_or_none(OrganisationKind, args.get("kind")),

@@ -333,3 +333,16 @@ def test_the_demo_seed_is_a_clean_import(fair):
     assert report.problems == [] and len(report.rows) == 3_500 and report.new_organisations == 3_000
     assert len({row.organisation.city for row in report.rows}) == 13
     assert all(credit_code.is_valid(row.organisation.credit_code) for row in report.rows)
+
+
+@pytest.mark.parametrize("cell, fen, problem", [
+    ("¥1,200.50", 120_050, None), (1200.5, 120_050, None), ("12000元", 1_200_000, None), ("", 0, None),
+    ("1.005", None, "最多保留两位小数"), ("NaN", None, "不是金额"), ("一万", None, "不是金额"),
+    ("1e30", None, "资金需求须在"), ("-5", None, "资金需求须在"),
+])
+def test_money_is_read_in_yuan(fair, cell, fen, problem):
+    report = services.check_import(fair, spreadsheet([spreadsheet_row(funding_need=cell)]))
+    if problem is None:
+        assert report.problems == [] and report.rows[0].project["funding_need_fen"] == fen
+    else:
+        assert [p.column for p in report.problems] == ["资金需求（元）"] and problem in report.problems[0].message
