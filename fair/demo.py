@@ -1,4 +1,5 @@
 """The demo fair, built through the service functions like any organizer's data."""
+import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Callable
@@ -6,17 +7,24 @@ from typing import Callable
 import sqlalchemy as sa
 
 from fair.applications import services as applications
+from fair.applications.models import Application, QuotaDimension, ReviewAssignment
 from fair.auth import services as auth
 from fair.auth.models import OrganisationKind, Role, User
 from fair.demo_seed import seed_table
 from fair.extensions import db
 from fair.fairs import services as fairs
 from fair.fairs.models import Fair, Phase
+from fair.screening import services as screening
+from fair.shortlist import services as shortlist
 from fair.times import from_local, to_local, utcnow
 
 # Demo accounts only: printed by `fair demo`, never used by a real deployment.
 DEMO_PASSWORD = "fair-demo-2026"
 DEMO_SLUG = "js-2026"
+SMALL_SHORTLIST = 4             # of the demo's six submitted projects
+SEED_SHORTLIST = 435
+SEED_REVIEWERS = 39             # with the demo reviewer 40, each screening about 175 applications
+SEED_CATEGORY_MINIMUM = 20
 TIMEZONE = "Asia/Shanghai"
 
 ORGANISATIONS = [
@@ -115,13 +123,68 @@ def build_demo(scale: str = "small", *, progress: Callable[[str], None] = lambda
         if submitted:
             applications.submit_application(project, actor=exhibitor if org_index == 1 else None,
                                             at=during_window + timedelta(hours=3))
-    # A demo fair is shown live: it walks through each phase as an organizer would.
-    while fair.phase != Phase.live:
-        fairs.move_phase(fair, fair.phase.neighbours()[-1], actor=organizer)
-
     if scale == "seed":
         _seed_applications(fair, organizer, progress)
+
+    # The fair walks through its phases as an organizer's would: screening, shortlisting, then live.
+    _move_to(fair, Phase.screening, organizer)
+    reviewers = [user for user, roles in users if Role.reviewer in roles]
+    if scale == "seed":
+        reviewers += _seed_reviewers(fair, organizer, progress)
+    _screen(fair, organizer, reviewers, per_application=2 if scale == "seed" else 1, progress=progress)
+    _shortlist(fair, organizer, size=SEED_SHORTLIST if scale == "seed" else SMALL_SHORTLIST, progress=progress)
+    _move_to(fair, Phase.live, organizer)
     return DemoResult(fair, True, _logins())
+
+
+def _move_to(fair: Fair, phase: Phase, organizer: User) -> None:
+    while fair.phase.position < phase.position:
+        fairs.move_phase(fair, fair.phase.neighbours()[-1], actor=organizer)
+
+
+def _seed_reviewers(fair: Fair, organizer: User, progress: Callable[[str], None]) -> list[User]:
+    progress(f"seed reviewers: {SEED_REVIEWERS}")
+    people = []
+    for number in range(1, SEED_REVIEWERS + 1):
+        user = auth.create_user(f"reviewer{number:02d}@seed.demo.fair", f"评审专家{number:02d}", DEMO_PASSWORD)
+        auth.grant_role(fair, user, Role.reviewer, actor=organizer)
+        people.append(user)
+    return people
+
+
+def _screen(fair: Fair, organizer: User, reviewers: list[User], *, per_application: int,
+            progress: Callable[[str], None]) -> None:
+    """Assign reviewers and let each score with a severity of their own, as real panels do."""
+    screening.update_settings(fair, reviewers_per_application=per_application, blind_screening=False,
+                              actor=organizer)
+    screening.set_rubric(fair, [screening.CriterionDetails(*row) for row in screening.DEFAULT_RUBRIC],
+                         actor=organizer)
+    screening.assign_reviewers(fair, actor=organizer)
+    assignments = db.session.scalars(
+        sa.select(ReviewAssignment).join(Application).where(Application.fair_id == fair.id)
+        .order_by(ReviewAssignment.id)).all()
+    criteria = screening.rubric(fair)
+    rng = random.Random(2026)
+    severity = {user.id: rng.uniform(-1.5, 1.5) for user in reviewers}
+    quality: dict[int, float] = {}
+    for number, assignment in enumerate(assignments, 1):
+        merit = quality.setdefault(assignment.application_id, rng.gauss(6.2, 1.4))
+        points = {criterion.id: max(0, min(10, round(merit + severity[assignment.reviewer_id] + rng.gauss(0, 0.7))))
+                  for criterion in criteria}
+        screening.save_review(assignment, points=points, submit=True, actor=assignment.reviewer)
+        if number % 500 == 0 or number == len(assignments):
+            progress(f"reviews: {number:,} / {len(assignments):,}")
+
+
+def _shortlist(fair: Fair, organizer: User, *, size: int, progress: Callable[[str], None]) -> None:
+    progress(f"shortlist: {size}")
+    quotas = []
+    if size >= SEED_SHORTLIST:
+        quotas = [shortlist.QuotaSetting(QuotaDimension.category, str(category.id), minimum=SEED_CATEGORY_MINIMUM)
+                  for category in fair.categories if category.name != "其他"]
+    shortlist.save_settings(fair, size=size, quotas=quotas, actor=organizer)
+    shortlist.propose(fair, actor=organizer)
+    shortlist.publish(fair, actor=organizer)
 
 
 def _seed_applications(fair: Fair, organizer: User, progress: Callable[[str], None]) -> None:

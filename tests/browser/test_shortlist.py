@@ -5,32 +5,37 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from fair.applications.models import Application, ApplicationStatus, Decision
-from fair.auth import services as auth
+from fair.applications.models import Application, Decision
+from fair.auth.models import Role
 from fair.extensions import db
 from tests.browser.conftest import PHONE, log_in
-from tests.factories import make_criterion, make_review
+from tests.factories import (PASSWORD, make_application, make_criterion, make_fair, make_member, make_organisation,
+                             make_review, make_user)
 
 PHONE_CLASS = "老年人智能手机课堂"      # the exhibitor's weaker project: left out by the proposal
+ORGANIZER, EXHIBITOR = "boss@example.cn", "team@example.cn"
 
 
-def _screen_the_demo(fair) -> None:
-    """Every submitted demo project reviewed; the phone class scores lowest."""
+def _screened_fair():
+    """Six submitted projects, two of them the exhibitor's, each reviewed; the phone class scores lowest."""
+    fair = make_fair(make_user(email=ORGANIZER, name="王静", is_admin=True))
+    team = make_organisation(name="南京市鼓楼区夕阳红助老志愿服务队")
+    make_member(fair, Role.exhibitor, email=EXHIBITOR, organisation=team)
+    reviewer = make_member(fair, Role.reviewer)
     criterion = make_criterion(fair, "项目成效", 100)
-    reviewer = auth.find_user("reviewer@demo.fair")
-    submitted = db.session.scalars(sa.select(Application).where(Application.fair_id == fair.id,
-                                                                Application.status == ApplicationStatus.submitted)
-                                   .order_by(Application.id)).all()
-    for points, application in enumerate(sorted(submitted, key=lambda a: a.title != PHONE_CLASS), start=3):
-        make_review(application, reviewer, {criterion: points})
+    projects = [("“银龄食堂”社区助餐", team), (PHONE_CLASS, team)] + [
+        (title, make_organisation()) for title in ("古城河道守护行动", "四点半课堂", "应急救护培训", "陪你看电影")]
+    for points, (title, organisation) in enumerate(sorted(projects, key=lambda p: p[0] != PHONE_CLASS), start=3):
+        make_review(make_application(fair, organisation, title=title), reviewer, {criterion: points})
+    return fair
 
 
-def test_organizer_publishes_and_the_exhibitor_reads_the_decision(new_context, demo, problems):
-    _screen_the_demo(demo.fair)
-    shortlist_url = f"/fairs/{demo.fair.slug}/shortlist"
+def test_organizer_publishes_and_the_exhibitor_reads_the_decision(new_context, problems):
+    fair = _screened_fair()
+    shortlist_url = f"/fairs/{fair.slug}/shortlist"
     page = new_context().new_page()
-    log_in(page, "organizer@demo.fair")
-    page.goto(f"/fairs/{demo.fair.slug}/")
+    log_in(page, ORGANIZER, PASSWORD)
+    page.goto(f"/fairs/{fair.slug}/")
     page.get_by_role("navigation").get_by_role("link", name="入围名单").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("入围名单")
 
@@ -64,14 +69,14 @@ def test_organizer_publishes_and_the_exhibitor_reads_the_decision(new_context, d
     assert decision == Decision.shortlisted
 
     phone = new_context(viewport=PHONE).new_page()
-    log_in(phone, "exhibitor@demo.fair")
-    phone.goto(f"/fairs/{demo.fair.slug}/")
+    log_in(phone, EXHIBITOR, PASSWORD)
+    phone.goto(f"/fairs/{fair.slug}/")
     inbox_link = phone.locator(".fair-subnav").get_by_role("link", name=re.compile("消息"))
     expect(inbox_link).to_contain_text("2")            # one message per project of the organisation
     inbox_link.click()
     with phone.expect_navigation():
         phone.get_by_role("link", name=re.compile(f"项目入围通知：{PHONE_CLASS}")).click()
     expect(phone.get_by_role("heading", level=1)).to_have_text(f"项目入围通知：{PHONE_CLASS}")
-    expect(phone.locator(".message-body")).to_contain_text(f"“{PHONE_CLASS}”已入围{demo.fair.name}")
+    expect(phone.locator(".message-body")).to_contain_text(f"“{PHONE_CLASS}”已入围{fair.name}")
     expect(phone.locator(".fair-subnav").get_by_role("link", name=re.compile("消息"))).to_contain_text("1")
     assert [message for message in problems.messages if "/favicon.ico" not in message] == []
