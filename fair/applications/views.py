@@ -64,8 +64,8 @@ TIMELINE = {
     "applications.application.created": _l("创建草稿"),
     "applications.application.imported": _l("由组织方导入"),
     "applications.application.updated": _l("修改内容"),
-    "applications.application.submitted": _l("提交申报"),
-    "applications.application.withdrawn": _l("撤回申报"),
+    "applications.application.submitted": _l("申报已提交"),
+    "applications.application.withdrawn": _l("申报已撤回"),
     "applications.application.reopened": _l("组织方退回修改"),
 }
 # Served files: never run as a page, never sniffed into another type.

@@ -251,7 +251,7 @@ def test_the_page_shows_everything_and_a_timeline_in_the_fairs_time(exhibitor, o
     submitted.at = datetime(2027, 2, 3, 1, 30, tzinfo=timezone.utc)
     db.session.commit()
     page = exhibitor.get(url(open_fair, application)).get_data(as_text=True)
-    for text in ("河道守护", "沿河居民", "¥80,000", "需要无障碍通道", organisation.name, "创建草稿", "提交申报",
+    for text in ("河道守护", "沿河居民", "¥80,000", "需要无障碍通道", organisation.name, "创建草稿", "申报已提交",
                  "已提交", "撤回申报"):
         assert text in page, text
     assert format_datetime(submitted.at, "short", tzinfo=ZoneInfo("Asia/Shanghai"), locale="zh_Hans") in page
