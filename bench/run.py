@@ -20,11 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
+from bench.common import HEADER, fresh_app, median_ms, row_text  # noqa: E402
 from bench.screening_assign import screening_rows  # noqa: E402
 from bench.shortlist import shortlist_rows  # noqa: E402
-from fair import create_app  # noqa: E402
 from fair.applications import services  # noqa: E402
 from fair.applications.models import Application  # noqa: E402
 from fair.applications.spreadsheet import Sheet, read_table, xlsx_bytes  # noqa: E402
@@ -35,30 +34,6 @@ from fair.fairs.models import Fair  # noqa: E402
 
 LIST_TARGET_MS = 100
 IMPORT_TARGET_MS = 10_000
-
-
-def fresh_app(workdir: Path, database_url: str | None, name: str):
-    url = database_url or f"sqlite:///{workdir / f'{name}.sqlite'}"
-    app = create_app({"INSTANCE_PATH": str(workdir / "instance"), "SQLALCHEMY_DATABASE_URI": url,
-                      "SESSION_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
-                      "FAIR_PASSWORD_HASH": "pbkdf2:sha256:1000"})
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
-        db.session.remove()
-    return app
-
-
-def median_ms(action, runs: int) -> float:
-    action()                                    # warm caches (templates, statements) once
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def list_benchmarks(app, runs: int) -> list[tuple]:
@@ -148,10 +123,9 @@ def main() -> None:
         rows += shortlist_rows(workdir, args.database_url, args.import_runs)      # bench/shortlist.py
 
     print(f"\n{machine(dialect)} · {time.strftime('%Y-%m-%d')}\n")
-    print(f"{'benchmark':<52} {'runs':>4} {'median ms':>10} {'floor ms':>9} {'ratio':>7} {'target ms':>10}")
+    print(HEADER)
     for label, runs, median, floor, target in rows:
-        floor_text, ratio = (f"{floor:.1f}", f"{median / floor:.0f}x") if floor else ("", "")
-        print(f"{label:<52} {runs:>4} {median:>10.1f} {floor_text:>9} {ratio:>7} {target or '':>10}")
+        print(row_text(label, runs, median, floor, target))
     if any(target and median > target for _label, _runs, median, _floor, target in rows):
         print("\nSome medians are over their targets.")
 

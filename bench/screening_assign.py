@@ -7,12 +7,9 @@ conflicts of interest), the duplicate search alone on the seed fair's 3,500 text
 (assign_reviewers: load, solve, write 7,000 assignments, audit, commit) next to a floor, a bare multi-row
 INSERT of the same 7,000 rows. Default database: a fresh SQLite file; with --database-url (PostgreSQL),
 its public schema is DROPPED and rebuilt, so never point it at data you keep."""
-import argparse
-import logging
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,9 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
-from fair import create_app  # noqa: E402
+from bench.common import fresh_app, median_ms, run_alone  # noqa: E402
 from fair.applications import services as applications  # noqa: E402
 from fair.applications.models import Application, ApplicationStatus, ReviewAssignment  # noqa: E402
 from fair.auth import services as auth  # noqa: E402
@@ -38,15 +34,6 @@ from fair.screening.duplicates import Text, find_duplicates  # noqa: E402
 
 APPLICATIONS, REVIEWERS, PER_APPLICATION, CONFLICTS = 3500, 40, 2, 300
 ENGINE_TARGET_MS, DUPLICATES_TARGET_MS, SERVICE_TARGET_MS = 5_000, 5_000, 15_000
-
-
-def median_ms(action, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def engine_row(runs: int) -> tuple:
@@ -77,26 +64,13 @@ def duplicates_row(table: list[list], runs: int) -> tuple:
     return f"duplicate search, {len(texts):,} texts ({found[-1]} pairs)", runs, elapsed, None, DUPLICATES_TARGET_MS
 
 
-def fresh_app(workdir: Path, database_url: str | None, name: str):
-    url = database_url or f"sqlite:///{workdir / f'{name}.sqlite'}"
-    app = create_app({"INSTANCE_PATH": str(workdir / "instance"), "SQLALCHEMY_DATABASE_URI": url,
-                      "FAIR_PASSWORD_HASH": "pbkdf2:sha256:1000"})
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
-        db.session.remove()
-    return app
-
-
 def service_rows(workdir: Path, database_url: str | None, runs: int) -> list[tuple]:
     """A fresh database per run: the demo fair, the seed's 3,500 applications imported, 40 reviewers."""
     services, floors, table = [], [], None
     for run in range(runs):
         app = fresh_app(workdir, database_url, f"screening-{run}")
         with app.app_context():
-            fair = build_demo("small").fair
+            fair = build_demo("small", screened=False).fair
             table = seed_fair_table(fair)
             applications.import_applications(fair, table, actor=None, source="bench")
             organizer = auth.find_user("organizer@demo.fair")
@@ -130,17 +104,7 @@ def screening_rows(workdir: Path, database_url: str | None, runs: int) -> list[t
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs to take the median of (default %(default)s)")
-    parser.add_argument("--database-url", help="PostgreSQL to run on instead of SQLite; its schema is dropped")
-    args = parser.parse_args()
-    logging.disable(logging.INFO)        # Alembic configures its own INFO logging at every upgrade
-    with tempfile.TemporaryDirectory(prefix="fair-bench-") as folder:
-        rows = screening_rows(Path(folder), args.database_url, args.runs)
-    print(f"\n{'benchmark':<52} {'runs':>4} {'median ms':>10} {'floor ms':>9} {'ratio':>7} {'target ms':>10}")
-    for label, runs, median, floor, target in rows:
-        floor_text, ratio = (f"{floor:.1f}", f"{median / floor:.0f}x") if floor else ("", "")
-        print(f"{label:<52} {runs:>4} {median:>10.1f} {floor_text:>9} {ratio:>7} {target:>10}")
+    run_alone(screening_rows, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

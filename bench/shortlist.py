@@ -9,12 +9,9 @@ multi-row INSERT of the same entries), the organizer's shortlist page, and publi
 message per application, one transaction; once per database, so its floor is a bare INSERT of the messages).
 Default database: a fresh SQLite file; with --database-url (PostgreSQL), its public schema is DROPPED and
 rebuilt, so never point it at data you keep."""
-import argparse
-import logging
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.screening_assign import fresh_app, median_ms, seed_fair_table  # noqa: E402
+from bench.common import fresh_app, median_ms, run_alone  # noqa: E402
+from bench.screening_assign import seed_fair_table  # noqa: E402
 from fair.applications import services as applications  # noqa: E402
 from fair.applications.models import QuotaDimension, ReviewAssignment, ReviewScore, ShortlistEntry  # noqa: E402
 from fair.auth import services as auth  # noqa: E402
@@ -69,7 +67,7 @@ def _screened_fair(workdir: Path, database_url: str | None, name: str):
     reviewer with a severity of their own; the shortlist's size and a quota per category and city."""
     app = fresh_app(workdir, database_url, name)
     with app.app_context():
-        fair = build_demo("small").fair
+        fair = build_demo("small", screened=False).fair
         applications.import_applications(fair, seed_fair_table(fair), actor=None, source="bench")
         organizer = auth.find_user("organizer@demo.fair")
         for number in range(REVIEWERS - len(screening.reviewers(fair))):
@@ -153,17 +151,7 @@ def shortlist_rows(workdir: Path, database_url: str | None, runs: int) -> list[t
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs to take the median of (default %(default)s)")
-    parser.add_argument("--database-url", help="PostgreSQL to run on instead of SQLite; its schema is dropped")
-    args = parser.parse_args()
-    logging.disable(logging.INFO)        # Alembic configures its own INFO logging at every upgrade
-    with tempfile.TemporaryDirectory(prefix="fair-bench-") as folder:
-        rows = shortlist_rows(Path(folder), args.database_url, args.runs)
-    print(f"\n{'benchmark':<52} {'runs':>4} {'median ms':>10} {'floor ms':>9} {'ratio':>7} {'target ms':>10}")
-    for label, runs, median, floor, target in rows:
-        floor_text, ratio = (f"{floor:.1f}", f"{median / floor:.0f}x") if floor else ("", "")
-        print(f"{label:<52} {runs:>4} {median:>10.1f} {floor_text:>9} {ratio:>7} {target:>10}")
+    run_alone(shortlist_rows, __doc__.splitlines()[0])
 
 
 if __name__ == "__main__":

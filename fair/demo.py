@@ -74,8 +74,9 @@ def _logins() -> list[tuple[str, str]]:
 
 
 def build_demo(scale: str = "small", *, progress: Callable[[str], None] = lambda _m: None,
-               now: datetime | None = None) -> DemoResult:
-    """Build the demo fair unless it is there; a second run changes nothing."""
+               now: datetime | None = None, screened: bool = True) -> DemoResult:
+    """Build the demo fair unless it is there; a second run changes nothing. With `screened` false it
+    stops at the start of screening, for benchmarks that screen and shortlist themselves."""
     existing = db.session.scalar(sa.select(Fair).where(Fair.slug == DEMO_SLUG))
     if existing is not None:
         return DemoResult(existing, False, _logins())
@@ -128,6 +129,8 @@ def build_demo(scale: str = "small", *, progress: Callable[[str], None] = lambda
 
     # The fair walks through its phases as an organizer's would: screening, shortlisting, then live.
     _move_to(fair, Phase.screening, organizer)
+    if not screened:
+        return DemoResult(fair, True, _logins())
     reviewers = [user for user, roles in users if Role.reviewer in roles]
     if scale == "seed":
         reviewers += _seed_reviewers(fair, organizer, progress)

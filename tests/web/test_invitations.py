@@ -9,7 +9,7 @@ from fair.auth.models import Invitation, Membership, Organisation, Role, User
 from fair.extensions import db
 from fair.times import utcnow
 from tests.conftest import log_in, queries_for
-from tests.factories import PASSWORD, make_member, make_organisation, make_user
+from tests.factories import make_member, make_organisation, make_user
 
 
 def _invite(client, fair, **data):

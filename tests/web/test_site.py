@@ -5,7 +5,7 @@ from openapi_spec_validator import validate
 from fair import create_app
 from fair.fairs.models import Fair
 from fair.extensions import db
-from tests.conftest import RequestInItsOwnContext, log_in, test_config
+from tests.conftest import RequestInItsOwnContext, test_config
 from tests.web.test_fairs import FORM
 
 
