@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.allocate import allocate_rows  # noqa: E402
 from bench.common import HEADER, fresh_app, median_ms, row_text  # noqa: E402
 from bench.screening_assign import screening_rows  # noqa: E402
 from bench.shortlist import shortlist_rows  # noqa: E402
@@ -121,6 +122,7 @@ def main() -> None:
         rows.append(import_benchmark(workdir, args.database_url, args.import_runs))
         rows += screening_rows(workdir, args.database_url, args.import_runs)      # bench/screening_assign.py
         rows += shortlist_rows(workdir, args.database_url, args.import_runs)      # bench/shortlist.py
+        rows += allocate_rows(workdir, args.database_url, args.import_runs)       # bench/allocate.py
 
     print(f"\n{machine(dialect)} · {time.strftime('%Y-%m-%d')}\n")
     print(HEADER)
