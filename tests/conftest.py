@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from fair import create_app
 from fair.auth.models import Role
 from fair.extensions import db, limiter
-from tests.factories import PASSWORD, make_fair, make_member, make_user
+from tests.factories import PASSWORD, make_fair, make_member, make_open_fair, make_organisation, make_user
 
 
 def test_config(database_url: str, instance_path: str, **overrides) -> dict:
@@ -102,6 +102,23 @@ def fair(organizer):
 @pytest.fixture
 def organizer():
     return make_user(email="organizer@example.cn", name="组织者", is_admin=True)
+
+
+@pytest.fixture
+def open_fair(organizer):
+    """A fair taking applications now."""
+    return make_open_fair(organizer)
+
+
+@pytest.fixture
+def organisation():
+    return make_organisation()
+
+
+@pytest.fixture
+def exhibitor(app, open_fair, organisation):
+    """A client logged in as an exhibitor of `organisation` in `open_fair`."""
+    return log_in(app.test_client(), make_member(open_fair, Role.exhibitor, organisation=organisation))
 
 
 def log_in(client, user, password: str = PASSWORD):

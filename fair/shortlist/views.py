@@ -135,10 +135,8 @@ def propose(fair):
 @bp.post("/entries/<int:entry_id>")
 @fair_role_required(Role.organizer)
 def override(fair, entry_id: int):
-    entry = db.session.scalar(sa.select(ShortlistEntry).where(ShortlistEntry.id == entry_id,
-                                                              ShortlistEntry.fair_id == fair.id))
-    if entry is None:
-        abort(404)
+    entry = db.first_or_404(sa.select(ShortlistEntry).where(ShortlistEntry.id == entry_id,
+                                                            ShortlistEntry.fair_id == fair.id))
     form = OverrideForm()
     try:
         if not form.validate_on_submit():
@@ -173,10 +171,8 @@ def publish(fair):
 @bp.post("/replace/<int:application_id>")
 @fair_role_required(Role.organizer)
 def replace(fair, application_id: int):
-    withdrawn = db.session.scalar(sa.select(Application).where(Application.id == application_id,
-                                                               Application.fair_id == fair.id))
-    if withdrawn is None:
-        abort(404)
+    withdrawn = db.first_or_404(sa.select(Application).where(Application.id == application_id,
+                                                             Application.fair_id == fair.id))
     if not ReplaceForm().validate_on_submit():
         abort(400)
     try:

@@ -25,22 +25,6 @@ FORM = {
 }
 
 
-@pytest.fixture
-def open_fair(organizer):
-    return make_open_fair(organizer)
-
-
-@pytest.fixture
-def organisation():
-    return make_organisation()
-
-
-@pytest.fixture
-def exhibitor(app, open_fair, organisation):
-    """A client logged in as an exhibitor of `organisation` in `open_fair`."""
-    return log_in(app.test_client(), make_member(open_fair, Role.exhibitor, organisation=organisation))
-
-
 def form(fair, **changes) -> dict:
     return {**FORM, "category": str(fair.categories[0].id), **changes}
 

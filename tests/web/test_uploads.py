@@ -13,7 +13,7 @@ from fair.audit.models import AuditEvent
 from fair.auth.models import Role
 from fair.extensions import db
 from tests.conftest import log_in
-from tests.factories import make_application, make_fair, make_member, make_open_fair, make_organisation
+from tests.factories import make_application, make_fair, make_member, make_organisation
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PROGRAM = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00" + b"\x00" * 500 + b"This program cannot be run in DOS mode."
@@ -26,23 +26,8 @@ def png() -> bytes:
 
 
 @pytest.fixture
-def open_fair(organizer):
-    return make_open_fair(organizer)
-
-
-@pytest.fixture
-def organisation():
-    return make_organisation()
-
-
-@pytest.fixture
 def draft(open_fair, organisation):
     return make_application(open_fair, organisation, submit=False)
-
-
-@pytest.fixture
-def exhibitor(app, open_fair, organisation):
-    return log_in(app.test_client(), make_member(open_fair, Role.exhibitor, organisation=organisation))
 
 
 def upload_url(application) -> str:
