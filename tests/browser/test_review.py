@@ -80,24 +80,28 @@ def test_a_reviewer_scores_with_the_keyboard(new_context, problems, assignment):
 
 
 def test_a_failed_save_is_shown_and_retried(new_context, problems, assignment):
+    """The network drops every save until the test has seen the failure shown, then lets them through: the
+    retry must then save the score typed while offline (no race with the retry's back-off)."""
     assignment_id, reviewer, criteria, slug = assignment
     page = new_context(viewport=TABLET).new_page()
-    log_in(page, reviewer.email, PASSWORD)
-    page.goto(f"/fairs/{slug}/screening/reviews/{assignment_id}")
-    failures = []
+    offline = [True]
+    dropped = []
 
-    def drop_the_first(route):
-        if not failures:
-            failures.append(route.request.post_data_json)
+    def drop_while_offline(route):
+        if offline:
+            dropped.append(route.request.post_data_json)
             route.abort()            # as when the venue's Wi-Fi drops
         else:
             route.continue_()
 
-    page.route("**/autosave", drop_the_first)
+    page.route("**/autosave", drop_while_offline)
+    log_in(page, reviewer.email, PASSWORD)
+    page.goto(f"/fairs/{slug}/screening/reviews/{assignment_id}")
     page.keyboard.press("4")
     expect(page.locator("#save-state")).to_contain_text("保存失败")
-    expect(page.locator("#save-state")).to_have_text("已自动保存", timeout=10_000)
-    assert failures == [{"points": {str(criteria[0]): 4}, "comment": None}]
+    offline.clear()
+    expect(page.locator("#save-state")).to_have_text("已自动保存", timeout=20_000)
+    assert dropped and dropped[0] == {"points": {str(criteria[0]): 4}, "comment": None}
     assert {score.criterion_id: score.points for score in saved_review(assignment_id).scores} == {criteria[0]: 4}
     assert [message for message in problems.messages
             if "/favicon.ico" not in message and "ERR_FAILED" not in message] == []
