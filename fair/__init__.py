@@ -114,6 +114,7 @@ def register_blueprints(app: Flask) -> None:
     from fair.applications.api import blp as applications_api
     from fair.applications.views import bp as applications_bp
     from fair.audit.views import bp as audit_bp
+    from fair.booths.views import bp as booths_bp
     from fair.auth.views import bp as auth_bp
     from fair.fairs.views import bp as fairs_bp
     from fair.home.views import bp as home_bp
@@ -121,8 +122,8 @@ def register_blueprints(app: Flask) -> None:
     from fair.screening.views import bp as screening_bp
     from fair.shortlist.views import bp as shortlist_bp
 
-    for blueprint in (home_bp, auth_bp, fairs_bp, applications_bp, screening_bp, shortlist_bp, messages_bp,
-                      audit_bp):
+    for blueprint in (home_bp, auth_bp, fairs_bp, applications_bp, screening_bp, shortlist_bp, booths_bp,
+                      messages_bp, audit_bp):
         app.register_blueprint(blueprint)
     api.register_blueprint(applications_api)
 

@@ -81,6 +81,8 @@ class Fair(db.Model):
     reviewers_per_application: Mapped[int] = mapped_column(default=2)
     blind_screening: Mapped[bool] = mapped_column(default=False)
     shortlist_size: Mapped[Optional[int]]
+    # what exhibitors need to know to set up their booth (move-in times, loading bay, what the booth has)
+    setup_notes: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     categories: Mapped[list["Category"]] = relationship(
