@@ -134,3 +134,41 @@ def make_open_fair(organizer: User | None = None, *, closed: bool = False, **ove
                      **overrides)
     return fairs.move_phase(fair, Phase.applications_open, actor=organizer)
 
+
+
+def make_shortlisted(fair: Fair, count: int = 1, **overrides) -> list:
+    """`count` submitted applications marked shortlisted, as a published shortlist leaves them (test data:
+    the decision is set directly, not through shortlisting)."""
+    from fair.applications.models import Decision
+    from fair.extensions import db
+    from fair.times import utcnow
+
+    applications = [make_application(fair, **overrides) for _ in range(count)]
+    for application in applications:
+        application.decision, application.decided_at = Decision.shortlisted, utcnow()
+    db.session.commit()
+    return applications
+
+
+def make_plan(fair: Fair, *, rows: int = 2, per_row: int = 5, actor: User | None = None, **booth_overrides):
+    """One 60 × 40 m hall with one zone per category of the fair (the first few), each zone `rows` rows of
+    `per_row` 3 × 3 m booths coded A-01, A-02 … (B-… for the next zone), with power and step-free access.
+    Returns (hall, zones, booths)."""
+    from fair.booths import services as booths
+
+    hall = booths.create_hall(fair, booths.HallDetails("一号馆", 60, 40, "Hall 1"), actor=actor)
+    zones, made = [], []
+    for index, category in enumerate(fair.categories[:3]):
+        zone = booths.create_zone(fair, booths.ZoneDetails(f"{category.name}展区", hall.id, [category.id],
+                                                           ZONE_COLOURS[index]), actor=actor)
+        zones.append(zone)
+        letter = "ABC"[index]
+        details = [booths.BoothDetails(f"{letter}-{row * per_row + slot + 1:02d}", hall.id, zone.id,
+                                       1 + 3 * slot, 1 + index * 13 + row * 6, power=True,
+                                       **booth_overrides)
+                   for row in range(rows) for slot in range(per_row)]
+        made += booths.create_booths(fair, details, actor=actor)
+    return hall, zones, made
+
+
+ZONE_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f"]
