@@ -10,6 +10,7 @@ from fair.applications import services as applications
 from fair.applications.models import Application, QuotaDimension, ReviewAssignment
 from fair.auth import services as auth
 from fair.auth.models import OrganisationKind, Role, User
+from fair.demo_plan import build_plan
 from fair.demo_seed import seed_table
 from fair.extensions import db
 from fair.fairs import services as fairs
@@ -136,6 +137,7 @@ def build_demo(scale: str = "small", *, progress: Callable[[str], None] = lambda
         reviewers += _seed_reviewers(fair, organizer, progress)
     _screen(fair, organizer, reviewers, per_application=2 if scale == "seed" else 1, progress=progress)
     _shortlist(fair, organizer, size=SEED_SHORTLIST if scale == "seed" else SMALL_SHORTLIST, progress=progress)
+    build_plan(fair, organizer, progress)
     _move_to(fair, Phase.live, organizer)
     return DemoResult(fair, True, _logins())
 
