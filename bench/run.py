@@ -25,6 +25,7 @@ from bench.allocate import allocate_rows  # noqa: E402
 from bench.common import HEADER, fresh_app, median_ms, row_text  # noqa: E402
 from bench.screening_assign import screening_rows  # noqa: E402
 from bench.shortlist import shortlist_rows  # noqa: E402
+from bench.signage import signage_rows  # noqa: E402
 from fair.applications import services  # noqa: E402
 from fair.applications.models import Application  # noqa: E402
 from fair.applications.spreadsheet import Sheet, read_table, xlsx_bytes  # noqa: E402
@@ -123,6 +124,7 @@ def main() -> None:
         rows += screening_rows(workdir, args.database_url, args.import_runs)      # bench/screening_assign.py
         rows += shortlist_rows(workdir, args.database_url, args.import_runs)      # bench/shortlist.py
         rows += allocate_rows(workdir, args.database_url, args.import_runs)       # bench/allocate.py
+        rows += signage_rows(workdir, args.database_url, args.import_runs)        # bench/signage.py
 
     print(f"\n{machine(dialect)} · {time.strftime('%Y-%m-%d')}\n")
     print(HEADER)

@@ -62,6 +62,8 @@ def from_environment(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("FAIR_MAX_UPLOAD_MB", "10")) * 1024 * 1024 + 64 * 1024,
         # Uploaded files: outside static/, under random names, served only through a permission check.
         "FAIR_UPLOAD_DIR": os.environ.get("FAIR_UPLOAD_DIR") or str(Path(instance_path) / "uploads"),
+        # A TrueType CJK font (.ttf, or .ttc#index) for PDFs to embed; unset: a known system font is looked for.
+        "FAIR_PDF_FONT": os.environ.get("FAIR_PDF_FONT", ""),
         # Cookies: HttpOnly and SameSite always; Secure unless turned off for plain-http local use.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
