@@ -1,4 +1,5 @@
-"""The demo fair's floor plan: themed zones sized to the shortlist, laid out in halls through the services.
+"""The demo fair's floor plan: themed zones sized to the shortlist, laid out in halls through the services,
+and the shortlisted projects allocated to booths.
 
 One zone per category (each named after it), two back-to-back rows of 3 × 3 m booths per aisle, every
 zone with a tenth more booths than its shortlisted projects, and enough double, powered and step-free
@@ -11,7 +12,8 @@ import sqlalchemy as sa
 
 from fair.applications.models import Application, BoothSize, Decision
 from fair.auth.models import User
-from fair.booths import services as booths
+from fair.booths import placing, services as booths
+from fair.booths.allocate import Weights
 from fair.extensions import db
 from fair.fairs.models import Fair
 
@@ -38,6 +40,8 @@ def build_plan(fair: Fair, organizer: User, progress: Callable[[str], None]) -> 
         group = categories[start:start + ZONES_PER_HALL]
         _build_hall(fair, organizer, len(categories) > ZONES_PER_HALL, start // ZONES_PER_HALL, group, projects)
     booths.set_setup_notes(fair, SETUP_NOTES, actor=organizer)
+    progress("booth allocation")
+    placing.run_allocation(fair, Weights(), actor=organizer)
 
 
 def _build_hall(fair: Fair, organizer: User, several: bool, number: int, categories: list, projects) -> None:

@@ -12,6 +12,7 @@ class NavItem:
     label: object          # a lazy string, translated when shown
     endpoint: str          # takes the fair's `slug`
     roles: frozenset       # empty: every member of the fair
+    also: tuple = ()       # other endpoints that highlight this entry (a detail page under its list)
 
     def url(self, fair) -> str:
         return url_for(self.endpoint, slug=fair.slug)
@@ -20,10 +21,10 @@ class NavItem:
 FAIR_NAV: list[NavItem] = []
 
 
-def add_fair_nav(order: int, label, endpoint: str, *roles: Role) -> None:
+def add_fair_nav(order: int, label, endpoint: str, *roles: Role, also: tuple = ()) -> None:
     """Called once per entry when an area's views module is imported."""
     if not any(item.endpoint == endpoint for item in FAIR_NAV):
-        FAIR_NAV.append(NavItem(order, label, endpoint, frozenset(roles)))
+        FAIR_NAV.append(NavItem(order, label, endpoint, frozenset(roles), also))
         FAIR_NAV.sort(key=lambda item: item.order)
 
 
@@ -32,7 +33,7 @@ def current_item(items: list[NavItem], endpoint: str | None) -> NavItem | None:
     under its list)."""
     if endpoint is None:
         return None
-    exact = [item for item in items if item.endpoint == endpoint]
+    exact = [item for item in items if endpoint == item.endpoint or endpoint in item.also]
     if exact:
         return exact[0]
     area = endpoint.partition(".")[0]

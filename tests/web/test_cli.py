@@ -1,7 +1,9 @@
 """The `fair` console script: demo, create-organizer."""
 import sqlalchemy as sa
 
+from fair.applications.models import Application, Decision
 from fair.auth.models import User
+from fair.booths.models import Booth
 from fair.demo import DEMO_PASSWORD, DEMO_SLUG, PEOPLE
 from fair.extensions import db
 from fair.fairs.models import Fair, Phase
@@ -18,6 +20,11 @@ def test_demo_builds_a_live_fair_with_every_role(app, client):
     fair = db.session.scalar(sa.select(Fair).where(Fair.slug == DEMO_SLUG))
     assert fair.phase == Phase.live
     assert len(fair.categories) == 10
+    shortlisted = db.session.scalars(sa.select(Application).where(
+        Application.fair_id == fair.id, Application.decision == Decision.shortlisted)).all()
+    placed = db.session.scalars(sa.select(Booth.application_id).where(Booth.application_id.is_not(None))).all()
+    assert len(shortlisted) == 4 and sorted(placed) == sorted(application.id for application in shortlisted)
+    assert fair.setup_notes
     for email, _name, _org, roles, _admin in PEOPLE:
         user = db.session.scalar(sa.select(User).where(User.email == email))
         assert user.roles_in(fair) == set(roles)
