@@ -23,6 +23,12 @@ add_fair_nav(40, _l("我的展位"), "booths.my_booth", Role.exhibitor)
 MAX_QUERY = 100
 
 
+@bp.app_context_processor
+def plan_helpers():
+    """The fair overview and the welcome page link to the public plan once it is public."""
+    return {"plan_is_public": queries.plan_is_public}
+
+
 def _public_fair(slug: str) -> Fair:
     fair = db.session.scalar(sa.select(Fair).where(Fair.slug == slug))
     if fair is None or not queries.plan_is_public(fair):

@@ -15,7 +15,7 @@ bp = Blueprint("home", __name__)
 def index():
     if not current_user.is_authenticated:
         public = db.session.scalars(
-            sa.select(Fair).where(Fair.phase.in_([Phase.applications_open, Phase.live]))
+            sa.select(Fair).where(Fair.phase.in_([Phase.applications_open, Phase.preparation, Phase.live]))
             .order_by(Fair.starts_on.desc())).all()
         return render_template("home/welcome.html", fairs=public)
     rows = db.session.execute(

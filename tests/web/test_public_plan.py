@@ -58,6 +58,7 @@ def test_the_plan_is_public_and_links_booths_to_projects(client, ready):
     assert "银龄助餐" in page and "河道清洁行动" in page
     assert 'data-status="locked"' not in page           # to a visitor a locked booth is simply taken
     assert "全部 2 个项目" in page
+    assert f'href="{plan_url(fair)}"' in client.get("/").get_data(as_text=True)       # the welcome page links it
 
 
 @pytest.mark.parametrize("phase", [Phase.draft, Phase.applications_open, Phase.screening])
@@ -65,6 +66,7 @@ def test_before_preparation_there_is_no_plan_nor_project_page(client, ready, pha
     fair, _hall, _booths, elderly, _green = ready
     in_phase(fair, phase)
     assert client.get(plan_url(fair)).status_code == 404
+    assert plan_url(fair) not in client.get("/").get_data(as_text=True)
     assert client.get(f"/fairs/{fair.slug}/projects/{elderly.id}").status_code == 404
 
 
