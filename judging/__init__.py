@@ -1,0 +1,1 @@
+"""Judging: rubric, assignment of judges, tablet scoring, bias-corrected ranking, award tiers."""
