@@ -380,3 +380,191 @@ def set_setup_notes(fair: Fair, notes: str, *, actor) -> Fair:
     audit(actor, "fair.setup_notes_changed", fair, before=before, after={"setup_notes": fair.setup_notes})
     db.session.commit()
     return fair
+
+
+# --- import ------------------------------------------------------------------------------------------
+
+from fair.booths.importing import FIELD_KEYS, RowProblem  # noqa: E402  the import's own section
+
+IMPORT_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"]
+
+
+@dataclass
+class ImportResult:
+    """What an import wrote: counts for the audit and the report, and each booth row's outcome."""
+
+    halls_created: int = 0
+    zones_created: int = 0
+    booths_created: int = 0
+    booths_updated: int = 0
+    outcomes: list = field(default_factory=list)        # (BoothRow, "created" or "updated")
+
+    def counts(self) -> dict:
+        return {name: value for name, value in vars(self).items() if name != "outcomes"}
+
+
+class ImportRefused(Refused):
+    """A plan file with problems: `problems` lists each at its row and column; nothing was written."""
+
+    def __init__(self, problems: list):
+        super().__init__(problems[0].message, "bad_import")
+        self.problems = problems
+
+
+def import_plan(fair: Fair, parsed, *, actor, source: str = "") -> ImportResult:
+    """Write a parsed plan file (importing.ParsedPlan) all or nothing: halls and zones it names are created
+    or updated, booths whose code exists are moved and re-equipped, the rest created. Every row is held
+    to check_plan first; any problem (the file's own or a broken rule, mapped back to its row) refuses
+    the whole file. One audit event with the counts."""
+    plan = current_plan(fair)
+    before = set(check_plan(plan))
+    problems = list(parsed.problems)
+    hall_keys = _plan_halls(plan, parsed, problems)
+    zone_keys = _plan_zones(plan, parsed, hall_keys, problems)
+    outcomes, existing = [], {details.code.upper(): at for at, (_id, details) in enumerate(plan.booths)}
+    for row in parsed.booths:
+        details = BoothDetails(row.code, hall_keys.get(row.hall), zone_keys.get(row.zone), row.x, row.y, row.width,
+                               row.depth, row.size, row.corner, row.power, row.step_free)
+        at = existing.pop(row.code.upper(), None)
+        if at is not None:
+            plan.booths[at] = (plan.booths[at][0], details)
+            outcomes.append((row, "updated"))
+        else:
+            plan.booths.append((None, details))
+            outcomes.append((row, "created"))
+    read = {(problem.row, problem.column) for problem in problems}     # one message a cell: the reading's first
+    problems += [problem for problem in _rows_of([problem for problem in check_plan(plan) if problem not in before],
+                                                 plan, parsed) if (problem.row, problem.column) not in read]
+    if problems:
+        raise ImportRefused(sorted(dict.fromkeys(problems), key=_import_order))
+    result = _write_import(fair, plan, parsed, hall_keys, zone_keys, outcomes)
+    audit(actor, "plan.imported", fair, after={**result.counts(), "source": source[:120]}, fair=fair)
+    try:
+        _commit()
+    except sa.exc.IntegrityError:           # a hall, zone or code someone added since the check
+        db.session.rollback()
+        raise Refused(_("平面图刚被他人修改，请重新上传该文件。"), "conflict") from None
+    return result
+
+
+def _import_order(problem) -> tuple:
+    """Problems by row (whole-file ones first), CSV rows numerically, JSON places as written."""
+    row = problem.row or ""
+    return (problem.row is not None, int(row) if row.isdigit() else 0, row)
+
+
+def _plan_halls(plan: PlanView, parsed, problems: list) -> dict:
+    """The file's halls in `plan` (existing ones resized where a size is given); name → key in plan.halls."""
+    keys = {details.name: hall_id for hall_id, details in plan.halls.items()}
+    for name, row in parsed.halls.items():
+        if name in keys:
+            details = plan.halls[keys[name]]
+            details.width = row.width if row.width is not None else details.width
+            details.depth = row.depth if row.depth is not None else details.depth
+            continue
+        if row.width is None or row.depth is None:
+            problems.append(RowProblem(row.row, parsed.column("hall_width"), _(
+                "本届还没有展馆“%(name)s”：请在其中一行填写展馆宽和展馆深（米），或先在平面图页面添加该展馆。",
+                name=name)))
+        keys[name] = ("new", name)
+        plan.halls[keys[name]] = HallDetails(name, row.width or MAX_HALL_METRES, row.depth or MAX_HALL_METRES,
+                                             row.name_en)
+    return keys
+
+
+def _plan_zones(plan: PlanView, parsed, hall_keys: dict, problems: list) -> dict:
+    """The file's zones in `plan`; a zone that exists keeps its hall and takes the categories and colour given."""
+    keys = {details.name: zone_id for zone_id, details in plan.zones.items()}
+    halls_by_key = {key: details.name for key, details in plan.halls.items()}
+    for name, row in parsed.zones.items():
+        if name in keys:
+            details = plan.zones[keys[name]]
+            if details.hall_id != hall_keys.get(row.hall):
+                problems.append(RowProblem(row.row, parsed.column("zone"), _(
+                    "展区“%(zone)s”已在展馆“%(hall)s”中，不能导入到另一个展馆。", zone=name,
+                    hall=halls_by_key.get(details.hall_id, ""))))
+            details.category_ids = row.category_ids if row.category_ids is not None else details.category_ids
+            details.colour = row.colour or details.colour
+            continue
+        keys[name] = ("new", name)
+        colour = row.colour or IMPORT_COLOURS[len(plan.zones) % len(IMPORT_COLOURS)]
+        plan.zones[keys[name]] = ZoneDetails(name, hall_keys.get(row.hall), row.category_ids or [], colour,
+                                             row.name_en)
+    return keys
+
+
+def _rows_of(problems: list[Problem], plan: PlanView, parsed) -> list:
+    """check_plan's problems at the file's rows: a booth's at its code's rows, a zone's or a hall's at the
+    row that named it. An untouched booth is only ever broken by a resized hall (reported at the hall's
+    row) or by an overlap, which the file's booth reports already."""
+    booth_rows = defaultdict(list)
+    for row in parsed.booths:
+        booth_rows[row.code.upper()].append(row.row)
+    placed = {details.code.upper(): details for _id, details in plan.booths}
+    hall_names = {key: details.name for key, details in plan.halls.items()}
+    mapped = []
+    for problem in problems:
+        code = problem.subject.upper()
+        if code in booth_rows:
+            column = parsed.column(FIELD_KEYS.get(("booth", problem.field), "code"))
+            mapped += [RowProblem(row, column, problem.message) for row in booth_rows[code]]
+        elif problem.subject in parsed.zones:
+            column = parsed.column(FIELD_KEYS.get(("zone", problem.field), "zone"))
+            mapped.append(RowProblem(parsed.zones[problem.subject].row, column, problem.message))
+        elif problem.subject in parsed.halls:
+            column = parsed.column(FIELD_KEYS.get(("hall", problem.field), "hall"))
+            mapped.append(RowProblem(parsed.halls[problem.subject].row, column, problem.message))
+        elif code in placed:
+            hall = parsed.halls.get(hall_names.get(placed[code].hall_id))
+            if hall is not None and "重叠" not in problem.message and _outside(placed[code], plan):
+                mapped.append(RowProblem(hall.row, parsed.column("hall_width"), problem.message))
+        else:
+            mapped.append(RowProblem(None, None, problem.message))
+    return mapped
+
+
+def _outside(booth: BoothDetails, plan: PlanView) -> bool:
+    hall = plan.halls[booth.hall_id]
+    return booth.x + booth.width > hall.width or booth.y + booth.depth > hall.depth
+
+
+def _write_import(fair: Fair, plan: PlanView, parsed, hall_keys: dict, zone_keys: dict, outcomes: list) -> ImportResult:
+    """The checked plan's new and changed halls, zones and booths, added to the session (not committed)."""
+    result = ImportResult(outcomes=outcomes)
+    halls = {hall.id: hall for hall in db.session.scalars(sa.select(Hall).where(Hall.fair_id == fair.id))}
+    zones = {zone.id: zone for zone in db.session.scalars(
+        sa.select(Zone).where(Zone.fair_id == fair.id).options(sa.orm.selectinload(Zone.categories)))}
+    booths = {booth.code.upper(): booth
+              for booth in db.session.scalars(sa.select(Booth).where(Booth.fair_id == fair.id))}
+    categories = {category.id: category for category in fair.categories}
+    for name in parsed.halls:
+        key, details = hall_keys[name], plan.halls[hall_keys[name]]
+        if key in halls:
+            halls[key].width, halls[key].depth = details.width, details.depth
+        else:
+            halls[key] = Hall(fair_id=fair.id, position=len(halls), **vars(details))
+            db.session.add(halls[key])
+            result.halls_created += 1
+    for name in parsed.zones:
+        key, details = zone_keys[name], plan.zones[zone_keys[name]]
+        chosen = sorted((categories[id_] for id_ in details.category_ids), key=lambda category: category.position)
+        if key in zones:
+            zones[key].colour, zones[key].categories = details.colour.lower(), chosen
+        else:
+            zones[key] = Zone(fair_id=fair.id, hall=halls[details.hall_id], name=name, name_en=details.name_en,
+                              colour=details.colour.lower(), position=len(zones), categories=chosen)
+            db.session.add(zones[key])
+            result.zones_created += 1
+    for row, outcome in outcomes:
+        values = dict(code=row.code, x=row.x, y=row.y, width=row.width, depth=row.depth, size=row.size,
+                      corner=row.corner, power=row.power, step_free=row.step_free,
+                      hall=halls[hall_keys[row.hall]], zone=zones[zone_keys[row.zone]])
+        booth = booths.get(row.code.upper())
+        if booth is None:
+            db.session.add(Booth(fair_id=fair.id, **values))
+            result.booths_created += 1
+        else:
+            for name, value in values.items():
+                setattr(booth, name, value)
+            result.booths_updated += 1
+    return result
