@@ -1,0 +1,2 @@
+"""Placeholder: routes are being written."""
+from judging.views import bp  # noqa: F401

@@ -1,0 +1,10 @@
+"""Judging pages, one blueprint in modules by who uses them: the organizer's rubric and judges
+(judges_views), assignment and progress (assignment_views), the judge's tablet (tablet_views, with the
+JSON API in api.py), and results, awards and certificates (results_views). Each adds its routes to `bp`."""
+from flask import Blueprint
+
+from judging import models  # noqa: F401  the tables, for Alembic even before a route uses them
+
+bp = Blueprint("judging", __name__, url_prefix="/fairs/<slug>/judging")
+
+from judging import assignment_views, judges_views, results_views, tablet_views  # noqa: E402,F401  routes on bp
