@@ -172,3 +172,52 @@ def make_plan(fair: Fair, *, rows: int = 2, per_row: int = 5, actor: User | None
 
 
 ZONE_COLOURS = ["#4e79a7", "#f28e2b", "#59a14f"]
+
+
+def make_judging(fair: Fair, *, rubric=None, tiers=None):
+    """The fair's judging set up directly (test data): the default rubric and tiers unless given, judging
+    opened. Returns (setup, criteria, tiers)."""
+    from judging.models import AwardTier, JudgingCriterion, JudgingSetup
+    from judging.queries import DEFAULT_RUBRIC, DEFAULT_TIERS
+    from fair.extensions import db
+    from fair.times import utcnow
+
+    setup = JudgingSetup(fair_id=fair.id, judges_per_project=3, opened_at=utcnow())
+    criteria = [JudgingCriterion(fair_id=fair.id, name=name, name_en=name_en, weight=weight, max_points=most,
+                                 position=position, tie_break=position == 3)
+                for position, (name, name_en, weight, most) in enumerate(rubric or DEFAULT_RUBRIC)]
+    made_tiers = [AwardTier(fair_id=fair.id, name=name, name_en=name_en, position=position, count=count)
+                  for position, (name, name_en, count) in enumerate(tiers or DEFAULT_TIERS)]
+    db.session.add_all([setup, *criteria, *made_tiers])
+    db.session.commit()
+    return setup, criteria, made_tiers
+
+
+def make_judge(fair: Fair, *, user: User | None = None, expertise=(), employer: Organisation | None = None, **overrides):
+    """A judge of the fair (the judge role granted, the judge row added directly: test data)."""
+    from judging.models import AffiliationKind, Judge, JudgeAffiliation
+    from fair.extensions import db
+
+    user = user or make_member(fair, Role.judge)
+    judge = Judge(fair_id=fair.id, user_id=user.id, expertise=list(expertise), **overrides)
+    if employer is not None:
+        judge.affiliations = [JudgeAffiliation(organisation_id=employer.id, kind=AffiliationKind.employer)]
+    db.session.add(judge)
+    db.session.commit()
+    return judge
+
+
+def make_judge_assignment(judge, application, *, points: dict | None = None, submitted: bool = False, **overrides):
+    """`judge` is to score `application`; with `points` ({criterion: points}) a scorecard too (test data)."""
+    from judging.models import JudgeAssignment, Scorecard, ScoreLine
+    from fair.extensions import db
+    from fair.times import utcnow
+
+    assignment = JudgeAssignment(fair_id=judge.fair_id, judge_id=judge.id, application_id=application.id, **overrides)
+    db.session.add(assignment)
+    if points is not None:
+        assignment.scorecard = Scorecard(
+            lines=[ScoreLine(criterion_id=criterion.id, points=value) for criterion, value in points.items()],
+            submitted_at=utcnow() if submitted else None)
+    db.session.commit()
+    return assignment
