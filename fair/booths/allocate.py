@@ -8,25 +8,31 @@ locked pairs stay; each booth holds at most one project and each project gets ex
 
 Preferences (the `Weights`), in two stages.
 
-Stage one is a 0–1 integer programme solved by HiGHS (scipy.optimize.milp), with a variable x[p, b] per
-allowed pair, minimising one linear objective:
+Stage one is a 0–1 integer programme solved by HiGHS (scipy.optimize.milp), minimising one linear
+objective that depends only on the zone each project gets:
   - `organisation`: one for every (organisation, zone) in use, for organisations with two or more
     projects, so an organisation's projects share a zone;
   - `region`: one for every (region, zone) in use, so a region's projects gather in few zones;
   - `award`: one for every award-calibre project beyond the even share ceil(A / zones) in a zone.
-Each (group, zone) term is a 0–1 variable u with Σ_{b in zone} x[p, b] ≤ u for each project p of the
-group (the disaggregated form).
+So the programme chooses zones, x[p, z] per project and accepting zone, and keeps booths out of it:
+within a zone only a booth's type counts (size, power, step-free), and Hall's condition over the
+types (19 rows per zone, see `stage_one`) says exactly when a zone's projects can all be seated; a
+bipartite matching then seats them. Each (group, zone) term is a 0–1 variable u with x[p, z] ≤ u for
+each project p of the group (the disaggregated form).
 When HiGHS proves optimality (`optimal` True; mip_rel_gap 0) the placement minimises this objective
-exactly (`score`); tests compare it with brute force. If `time_limit` stops HiGHS first, the answer
+exactly (`score`); tests compare it with brute force and with the per-booth programme (x[p, b] per
+project and booth that fits, `stage_one(per_booth=True)`), and bench/allocate.py compares it with the
+per-booth programme at the fair's size on every run. If `time_limit` stops HiGHS first, the answer
 still keeps every hard rule and `gap` says how far from the bound it may be.
 
 Stage two seats an organisation's projects side by side (neighbouring booths: same zone, centres at
 most `neighbour_distance` apart). Done exactly, that is a quadratic assignment problem; its standard
 linearisation (y_pq ≤ 1 − x[p, b] + Σ_{c next to b} x[q, c]) has a relaxation so weak that, tried
-here, HiGHS still had a 25–40% gap on a 60-project instance after 15–60 s. So stage two is a local search: within each zone, move a
-project to a free booth or swap two projects while that puts more same-organisation pairs side by
-side. It never changes stage one's objective (nothing leaves its zone) and never breaks a hard rule,
-but its count of side-by-side pairs (`side_by_side`) is a local optimum, not a proved maximum.
+here, HiGHS still had a 25–40% gap on a 60-project instance after 15–60 s. So stage two is a local
+search: within each zone, move a project to a free booth or swap two projects while that puts more
+same-organisation pairs side by side. It never changes stage one's objective (nothing leaves its
+zone) and never breaks a hard rule, but its count of side-by-side pairs (`side_by_side`) is a local
+optimum, not a proved maximum. Equal inputs give equal answers, whatever Python's hash seed.
 
 When no allocation exists, `Infeasible.reasons` says why in counts, never with part of an answer: by
 Hall's theorem a matching exists only if every set of projects has at least as many booths open to
@@ -35,9 +41,10 @@ double, power, step-free), each with the zones that accept them. Needs that only
 booth with both power and step-free access for a project that needs both) are reported as
 "combination"; so is any case the counts miss and the solver proves infeasible.
 
-At the fair's size (435 projects, 480 booths, 10 zones; bench/allocate.py) HiGHS proves stage one
-optimal in a few seconds."""
+At the fair's size (435 projects, 450–500 booths, 8–10 zones; bench/allocate.py) the whole takes about
+0.1–0.15 s; the per-booth programme took 1–20 s for the same optimum."""
 import math
+import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from itertools import combinations
@@ -46,11 +53,16 @@ from typing import Hashable, Mapping, Sequence
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse.csgraph import maximum_bipartite_matching
 
 STANDARD, DOUBLE = "standard", "double"
 NEEDS = ("double", "power", "step_free")
 # Hall's condition is checked over every set of categories up to this many categories at once (2^n sets).
 ALL_SUBSETS_UP_TO = 12
+# The up-sets of booth types (a type is a bit per need offered, 0–7; a set of types a bit set over 0–255):
+# sets holding every type that offers at least what a member offers. The types a project fits form one.
+UPSETS = [upset for upset in range(1, 256)
+          if all(upset >> (kind | more) & 1 for kind in range(8) if upset >> kind & 1 for more in range(8))]
 
 
 @dataclass(frozen=True)
@@ -160,12 +172,33 @@ def fits(project: Project, booth: Booth, zones: Mapping[Hashable, Zone]) -> bool
 
 def neighbours(booths: Sequence[Booth], distance: float) -> dict[Hashable, set]:
     """Booths side by side: same zone, centres at most `distance` apart."""
-    result = {booth.id: set() for booth in booths}
-    for a, b in combinations(booths, 2):
-        if a.zone == b.zone and math.hypot(a.x - b.x, a.y - b.y) <= distance + 1e-9:
-            result[a.id].add(b.id)
-            result[b.id].add(a.id)
+    near = _near(booths, distance)
+    return {booth.id: {booths[other].id for other in near[index]} for index, booth in enumerate(booths)}
+
+
+def _near(booths: Sequence[Booth], distance: float) -> list[list[int]]:
+    """`neighbours` by position in `booths`, each list ascending: one distance matrix per zone (numpy)."""
+    result, by_zone = [[] for _ in booths], defaultdict(list)
+    for index, booth in enumerate(booths):
+        by_zone[booth.zone].append(index)
+    for members in by_zone.values():
+        xy = np.array([(booths[index].x, booths[index].y) for index in members], dtype=float)
+        close = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) <= distance + 1e-9
+        np.fill_diagonal(close, False)
+        for a, b in zip(*np.nonzero(close)):
+            result[members[a]].append(members[b])
     return result
+
+
+def _kind(booth: Booth) -> int:
+    """The booth's type, 0–7: one bit for each need it offers (double, power, step-free)."""
+    return sum(1 << bit for bit, need in enumerate(NEEDS) if _offers(booth, need))
+
+
+def _kinds_fitting(project: Project) -> int:
+    """The booth types the project's needs allow, as a bit set over the 8 types."""
+    required = sum(1 << NEEDS.index(need) for need in _needs(project))
+    return sum(1 << kind for kind in range(8) if kind & required == required)
 
 
 def score(projects: Sequence[Project], booths: Sequence[Booth], zones: Sequence[Zone], placement: Mapping,
@@ -260,51 +293,130 @@ def allocate(projects: Sequence[Project], booths: Sequence[Booth], zones: Sequen
     reasons = explain(projects, booths, zones)
     if reasons:
         raise Infeasible(reasons)
-    by_zone = {zone.id: zone for zone in zones}
-    locked = {booth.locked_project: booth.id for booth in booths if booth.locked_project is not None}
-    free_booths = [booth for booth in booths if booth.locked_project is None]
-    pairs = []                                       # (project index, booth index)
-    booth_index = {booth.id: index for index, booth in enumerate(booths)}
+    first = stage_one(projects, booths, zones, weights, time_limit=time_limit)
+    placement = first.placement
+    if weights.organisation:
+        placement = seat_side_by_side(projects, booths, zones, placement, weights.neighbour_distance)
+    _check(projects, booths, {zone.id: zone for zone in zones}, placement)
+    return Allocation(placement, score(projects, booths, zones, placement, weights), first.optimal, first.gap,
+                      side_by_side(projects, booths, placement, weights.neighbour_distance))
+
+
+def stage_one(projects: Sequence[Project], booths: Sequence[Booth], zones: Sequence[Zone],
+              weights: Weights = Weights(), *, time_limit: float = 60.0, per_booth: bool = False) -> Allocation:
+    """Stage one alone: every project on a booth that fits, the objective at its minimum; raises
+    Infeasible ("combination") when the solver proves there is no allocation.
+
+    The objective depends only on each project's zone, so the programme chooses zones: a 0–1 variable
+    per project and zone that accepts it. Within a zone a project fits the booth types (size, power,
+    step-free: 8 types) that offer all its needs, an up-set of the 8; by Hall's theorem the projects
+    of a zone can be given booths exactly when, for each of the 19 non-empty up-sets U, the projects
+    fitting only types in U are no more than the zone's free booths of a type in U. Those 19 rows per
+    zone make the zone choice exact; a bipartite matching (Hopcroft–Karp) then gives each zone's
+    projects their booths. So the optimum is the per-booth programme's, with twenty times fewer
+    variables at the fair's size (1,200 against 24,000), split further into independent parts
+    (`_independent`). `per_booth=True` solves the per-booth programme instead, whole (a variable per
+    project and booth that fits, each booth at most one project: seconds at the fair's size), so that
+    tests and the benchmark can check the two agree.
+
+    Where zones accept many categories each, the region term makes the programme harder: with every
+    category open to 3 of 10 zones it took about 2.5 s, to 5 of 10 about 20 s; where every zone takes
+    every category and booths are nearly full it is a bin packing whose bound closes slowly (60–70
+    projects in 5–6 zones: still a gap after 60 s). `time_limit` bounds it; `gap` says how far."""
+    locked = {booth.locked_project: index for index, booth in enumerate(booths) if booth.locked_project is not None}
+    free_in = defaultdict(list)                   # zone → its free booths, in input order
+    for index, booth in enumerate(booths):
+        if booth.locked_project is None:
+            free_in[booth.zone].append(index)
+    fitting, kind = [_kinds_fitting(project) for project in projects], [_kind(booth) for booth in booths]
+    columns = []                                  # (project index, zone, booth index or None)
     for p, project in enumerate(projects):
         if project.id in locked:
-            pairs.append((p, booth_index[locked[project.id]]))
-        else:
-            pairs.extend((p, booth_index[booth.id]) for booth in free_booths if fits(project, booth, by_zone))
-    placed = {p for p, _b in pairs}
+            columns.append((p, booths[locked[project.id]].zone, locked[project.id] if per_booth else None))
+            continue
+        for zone in zones:
+            if project.category in zone.categories:
+                options = [b for b in free_in[zone.id] if fitting[p] >> kind[b] & 1]
+                columns += [(p, zone.id, b) for b in options] if per_booth else [(p, zone.id, None)] * bool(options)
+    placed = {column[0] for column in columns}
     homeless = [project for p, project in enumerate(projects) if p not in placed]
     if homeless:
         raise Infeasible([Reason("combination", projects=len(homeless), booths=0, project=homeless[0].id)])
     if not projects:
         return Allocation({}, 0.0, True, 0.0)
-    column = {pair: index for index, pair in enumerate(pairs)}
-    allowed = defaultdict(list)
-    for p, b in pairs:
-        allowed[p].append(b)
-    n = len(pairs)
-    rows, cols, values, lower, upper = [], [], [], [], []
 
-    def add_row(entries, low, high):
-        row = len(lower)
-        for col, value in entries:
-            rows.append(row)
-            cols.append(col)
-            values.append(value)
-        lower.append(low)
-        upper.append(high)
+    def programme(part: list[tuple]) -> _Programme:
+        model = _Programme(len(part))
+        for cols in _grouped(part, lambda p, zone, b: p).values():           # each project exactly one booth
+            model.row(cols, 1, 1)
+        if per_booth:
+            for cols in _grouped(part, lambda p, zone, b: b).values():       # each booth at most one project
+                model.row(cols, 0, 1)
+        else:                                     # Hall's condition in each zone, over the up-sets of types
+            free_columns = _grouped(part, lambda p, zone, b: None if projects[p].id in locked else zone)
+            free_columns.pop(None, None)
+            for zone, cols in free_columns.items():
+                offered = Counter(kind[b] for b in free_in[zone])
+                for upset in UPSETS:
+                    inside = [col for col in cols if not fitting[part[col][0]] & ~upset]
+                    room = sum(count for booth_kind, count in offered.items() if upset >> booth_kind & 1)
+                    if len(inside) > room:
+                        model.row(inside, 0, room)
+        _preference_rows(model, projects, zones, part, weights)
+        return model
 
-    for p in range(len(projects)):                   # each project exactly one booth
-        add_row([(column[p, b], 1.0) for b in allowed[p]], 1, 1)
-    per_booth = defaultdict(list)
-    for index, (_p, b) in enumerate(pairs):
-        per_booth[b].append(index)
-    for b, columns in per_booth.items():             # each booth at most one project
-        add_row([(col, 1.0) for col in columns], 0, 1)
+    chosen, optimal, gap = [], True, 0.0
+    deadline = time.monotonic() + time_limit
+    for part in [columns] if per_booth else _independent(columns):
+        result = programme(part).solve(max(deadline - time.monotonic(), 1.0))
+        if result.status == 2:
+            raise Infeasible([Reason("combination", projects=len(projects), booths=len(booths))])
+        if result.x is None:
+            raise RuntimeError(f"booth allocation solver stopped: {result.message}")
+        chosen += [part[col] for col in np.flatnonzero(result.x[:len(part)] > 0.5)]
+        optimal &= result.status == 0
+        gap = max(gap, 0.0 if result.status == 0 else float(getattr(result, "mip_gap", math.nan)))
+    placement = {projects[p].id: booths[locked.get(projects[p].id, b)].id for p, _zone, b in chosen
+                 if per_booth or projects[p].id in locked}
+    for zone, seated in _grouped(chosen, lambda p, zone, b: None if projects[p].id in placement else zone).items():
+        if zone is not None:
+            placement.update(_seat_in_zone([projects[chosen[i][0]] for i in seated],
+                                           [booths[b] for b in free_in[zone]]))
+    return Allocation(placement, score(projects, booths, zones, placement, weights), optimal, gap)
 
-    cost = [0.0] * n
-    integral = [1] * n
-    upper_bounds = [1.0] * n
-    # One 0–1 variable per (group, zone) in use, with Σ_{b in zone} x[p, b] ≤ u[group, zone] for every
-    # project of the group (the disaggregated form, whose relaxation is tight enough for HiGHS).
+
+def _independent(columns: list[tuple]) -> list[list[tuple]]:
+    """The columns split by groups of zones that no project can choose between: every term of the
+    objective and every row belongs to one zone, so each group is a programme of its own (smaller,
+    and solved much faster: at the fair's shape most categories have one zone)."""
+    root = {zone: zone for _p, zone, _b in columns}
+
+    def find(zone):
+        while root[zone] != zone:
+            root[zone] = root[root[zone]]
+            zone = root[zone]
+        return zone
+
+    for cols in _grouped(columns, lambda p, zone, b: p).values():
+        for col in cols[1:]:
+            root[find(columns[col][1])] = find(columns[cols[0]][1])
+    return [[columns[col] for col in cols] for cols in _grouped(columns, lambda p, zone, b: find(zone)).values()]
+
+
+def _grouped(columns: Sequence[tuple], key) -> dict:
+    """Column positions by key(*column), in order."""
+    groups = defaultdict(list)
+    for position, column in enumerate(columns):
+        groups[key(*column)].append(position)
+    return groups
+
+
+def _preference_rows(model: "_Programme", projects: Sequence[Project], zones: Sequence[Zone], columns: list[tuple],
+                     weights: Weights) -> None:
+    """The objective's terms. One 0–1 variable per (group, zone) in use, with Σ_{columns of p in zone}
+    ≤ u[group, zone] for every project p of the group (the disaggregated form, whose relaxation is tight
+    enough for HiGHS); one excess variable per zone that could hold more award-calibre projects than
+    its share."""
     organisations = Counter(project.organisation for project in projects if project.organisation is not None)
     groups = [(weights.organisation, lambda project: (("organisation", project.organisation)
                                                       if organisations[project.organisation] > 1 else None)),
@@ -312,48 +424,69 @@ def allocate(projects: Sequence[Project], booths: Sequence[Booth], zones: Sequen
     for weight, group_of in groups:
         if not weight:
             continue
-        used, in_zone = {}, defaultdict(list)
-        for index, (p, b) in enumerate(pairs):
-            group = group_of(projects[p])
-            if group is not None:
-                in_zone[group, booths[b].zone, p].append(index)
-        for (group, zone, _p), columns in in_zone.items():
+        used = {}
+        for (group, zone, _p), cols in _grouped(columns, lambda p, zone, b: (group_of(projects[p]), zone, p)).items():
+            if group is None:
+                continue
             if (group, zone) not in used:
-                used[group, zone] = len(cost)
-                cost.append(weight)
-                integral.append(1)
-                upper_bounds.append(1.0)
-            add_row([(index, 1.0) for index in columns] + [(used[group, zone], -1.0)], -np.inf, 0)
+                used[group, zone] = model.variable(weight, integral=True, upper=1.0)
+            model.row(cols, -np.inf, 0, extra=(used[group, zone], -1.0))
     if weights.award and any(project.award_calibre for project in projects):
         share = _award_share(projects, zones)
-        for zone in zones:                           # Σ award x in zone − e_zone ≤ share
-            entries = [(index, 1.0) for index, (p, b) in enumerate(pairs)
-                       if projects[p].award_calibre and booths[b].zone == zone.id]
-            if len(entries) > share:
-                excess = len(cost)
-                cost.append(weights.award)
-                integral.append(0)
-                upper_bounds.append(np.inf)
-                add_row(entries + [(excess, -1.0)], -np.inf, share)
+        awards = _grouped(columns, lambda p, zone, b: zone if projects[p].award_calibre else None)
+        for zone in zones:                        # Σ award columns in zone − e_zone ≤ share
+            cols = awards.get(zone.id, [])
+            if len({columns[col][0] for col in cols}) > share:
+                model.row(cols, -np.inf, share, extra=(model.variable(weights.award, integral=False), -1.0))
 
-    width = len(cost)
-    matrix = sparse.csr_array((values, (rows, cols)), shape=(len(lower), width))
-    result = milp(np.array(cost), integrality=np.array(integral),
-                  bounds=Bounds(np.zeros(width), np.array(upper_bounds)),
-                  constraints=LinearConstraint(matrix, lower, upper),
-                  options={"mip_rel_gap": 0.0, "time_limit": time_limit})
-    if result.status == 2:
-        raise Infeasible([Reason("combination", projects=len(projects), booths=len(booths))])
-    if result.x is None:
-        raise RuntimeError(f"booth allocation solver stopped: {result.message}")
-    chosen = np.flatnonzero(result.x[:n] > 0.5)
-    placement = {projects[pairs[i][0]].id: booths[pairs[i][1]].id for i in chosen}
-    if weights.organisation:
-        placement = seat_side_by_side(projects, booths, zones, placement, weights.neighbour_distance)
-    _check(projects, booths, by_zone, placement)
-    gap = 0.0 if result.status == 0 else float(getattr(result, "mip_gap", math.nan))
-    return Allocation(placement, score(projects, booths, zones, placement, weights), result.status == 0, gap,
-                      side_by_side(projects, booths, placement, weights.neighbour_distance))
+
+def _seat_in_zone(projects: Sequence[Project], free: Sequence[Booth]) -> dict:
+    """A booth of `free` for each project (Hall's condition holds, so the matching is perfect)."""
+    kinds = [_kind(booth) for booth in free]
+    fitting = [[col for col, kind in enumerate(kinds) if _kinds_fitting(project) >> kind & 1] for project in projects]
+    graph = sparse.csr_array((np.ones(sum(map(len, fitting))), np.array([c for row in fitting for c in row], dtype=int),
+                              np.cumsum([0] + [len(row) for row in fitting])), shape=(len(projects), len(free)))
+    match = maximum_bipartite_matching(graph, perm_type="column").tolist()
+    if min(match) < 0:
+        raise RuntimeError("booth allocation: a zone's projects could not all be seated despite Hall's condition")
+    return {project.id: free[col].id for project, col in zip(projects, match)}
+
+
+class _Programme:
+    """A programme for scipy's milp (HiGHS), built a row at a time: `width` 0–1 columns to start with,
+    rows of 0/1 coefficients, each with at most one other coefficient (a group's or zone's variable)."""
+
+    def __init__(self, width: int):
+        self.cost, self.integral, self.upper = [0.0] * width, [1] * width, [1.0] * width
+        self.rows, self.lower_rows, self.upper_rows = [], [], []
+
+    def variable(self, cost: float, *, integral: bool, upper: float = np.inf) -> int:
+        self.cost.append(cost)
+        self.integral.append(int(integral))
+        self.upper.append(upper)
+        return len(self.cost) - 1
+
+    def row(self, cols: Sequence[int], low: float, high: float, extra: tuple[int, float] | None = None) -> None:
+        """low ≤ Σ x[cols] (+ coefficient · x[column] for `extra`) ≤ high."""
+        self.rows.append((list(cols), extra))
+        self.lower_rows.append(low)
+        self.upper_rows.append(high)
+
+    def solve(self, time_limit: float):
+        rows, cols, values = [], [], []
+        for number, (members, extra) in enumerate(self.rows):
+            rows.extend([number] * (len(members) + (extra is not None)))
+            cols.extend(members)
+            values.extend([1.0] * len(members))
+            if extra is not None:
+                cols.append(extra[0])
+                values.append(extra[1])
+        width = len(self.cost)
+        matrix = sparse.csr_array((values, (rows, cols)), shape=(len(self.rows), width))
+        return milp(np.array(self.cost), integrality=np.array(self.integral),
+                    bounds=Bounds(np.zeros(width), np.array(self.upper)),
+                    constraints=LinearConstraint(matrix, self.lower_rows, self.upper_rows),
+                    options={"mip_rel_gap": 0.0, "time_limit": time_limit})
 
 
 def side_by_side(projects: Sequence[Project], booths: Sequence[Booth], placement: Mapping, distance: float) -> int:
@@ -368,84 +501,103 @@ def seat_side_by_side(projects: Sequence[Project], booths: Sequence[Booth], zone
     pairs side by side, until none does (a local optimum): move a project to another booth (swapping
     with its occupant if any), or move two projects of one organisation onto two neighbouring booths
     (their occupants taking the places they left). Only booths that fit and are not locked are used,
-    and nothing leaves its zone, so stage one's objective stays as it was."""
-    by_zone, by_booth = {zone.id: zone for zone in zones}, {booth.id: booth for booth in booths}
-    by_id = {project.id: project for project in projects}
-    near = neighbours(booths, distance)
-    mates = defaultdict(set)
+    and nothing leaves its zone, so stage one's objective stays as it was.
+
+    Everything is by position (projects and booths as list indices, types as bits), and every loop runs
+    in input order, so equal inputs give equal answers whatever Python's hash seed."""
+    del zones                                     # every move stays in a zone that accepts the project already
+    booth_at = {booth.id: index for index, booth in enumerate(booths)}
+    project_at = {project.id: index for index, project in enumerate(projects)}
+    near = _near(booths, distance)
+    near_sets = [set(members) for members in near]
+    kind = [_kind(booth) for booth in booths]
+    kinds = [_kinds_fitting(project) for project in projects]
+    free = [booth.locked_project is None for booth in booths]
+    mates = [[] for _ in projects]
     for p, q in _organisation_pairs(projects):
-        mates[p].add(q)
-        mates[q].add(p)
-    placement = dict(placement)
-    occupant = {booth: project for project, booth in placement.items()}
+        mates[project_at[p]].append(project_at[q])
+        mates[project_at[q]].append(project_at[p])
+    where = [booth_at[placement[project.id]] for project in projects]
+    occupant = [-1] * len(booths)
+    for p, b in enumerate(where):
+        occupant[b] = p
     zone_booths = defaultdict(list)
-    for booth in booths:
-        if booth.locked_project is None:
-            zone_booths[booth.zone].append(booth.id)
-    movable = [project.id for project in projects if mates[project.id]
-               and by_booth[placement[project.id]].locked_project is None]
+    for index, booth in enumerate(booths):
+        if free[index]:
+            zone_booths[booth.zone].append(index)
+    movable = [p for p in range(len(projects)) if mates[p] and free[where[p]]]
 
     def together(changed) -> int:
-        """Side-by-side pairs that involve any of the `changed` projects."""
-        pairs = {frozenset((p, q)) for p in changed for q in mates[p]}
-        return sum(placement[q] in near[placement[p]] for p, q in map(tuple, pairs))
+        """Side-by-side pairs that involve any of the `changed` projects, each pair once."""
+        return sum(where[q] in near_sets[where[p]] and (q not in changed or p < q)
+                   for p in changed for q in mates[p])
 
     def attempt(moves: dict) -> bool:
         """Apply {project: booth} (each booth left by a moved project is taken by another, or freed) if
         every project fits and more pairs end side by side; otherwise leave everything as it was."""
-        if any(not fits(by_id[p], by_booth[b], by_zone) for p, b in moves.items()):
+        if any(not kinds[p] >> kind[b] & 1 for p, b in moves.items()) or len(set(moves.values())) != len(moves):
             return False
-        if len(set(moves.values())) != len(moves):
+        if any(occupant[b] != -1 and occupant[b] not in moves for b in moves.values()):
             return False
-        taken = {occupant.get(b) for b in moves.values()} - {None} - set(moves)
-        if taken:
-            return False
-        old = {p: placement[p] for p in moves}
+        old = {p: where[p] for p in moves}
         before = together(moves)
         for p, b in moves.items():
-            placement[p] = b
+            where[p] = b
         if together(moves) > before:
             for b in old.values():
-                occupant.pop(b, None)
-            occupant.update({b: p for p, b in moves.items()})
+                occupant[b] = -1
+            for p, b in moves.items():
+                occupant[b] = p
             return True
-        placement.update(old)
+        for p, b in old.items():
+            where[p] = b
+        return False
+
+    def hopeful(p: int) -> set:
+        """The booths whose swap with p can put a new pair side by side: next to a mate of p, or
+        holding a project with a mate next to p's booth. Trying only these changes no outcome."""
+        here = where[p]
+        wanted = {b for q in mates[p] for b in near[where[q]]}
+        wanted.update(where[mate] for b in near[here] if occupant[b] != -1 for mate in mates[occupant[b]])
+        wanted.discard(here)
+        return wanted
+
+    def seat_pair(p: int, q: int, zone) -> bool:
+        """Try every two neighbouring booths of the zone for p and q, their occupants taking p's and
+        q's places."""
+        here, there = where[p], where[q]
+        for b in zone_booths[zone]:
+            for c in near[b]:
+                if not free[c] or {b, c} == {here, there}:
+                    continue
+                moves, spare = {p: b, q: c}, (here, there)
+                for booth in (b, c):
+                    other = occupant[booth]
+                    if other != -1 and other not in moves:
+                        moves[other] = next((s for s in spare if s not in (b, c) and s not in moves.values()), None)
+                if None not in moves.values() and attempt(moves):
+                    return True
         return False
 
     improved = True
     while improved:
         improved = False
         for p in movable:
-            here = placement[p]
-            zone = by_booth[here].zone
+            here = where[p]
+            zone = booths[here].zone
+            wanted = hopeful(p)
             for target in zone_booths[zone]:
-                other = occupant.get(target)
-                if target != here and attempt({p: target, **({other: here} if other else {})}):
+                other = occupant[target]
+                if target in wanted and attempt({p: target, **({other: here} if other != -1 else {})}):
                     improved = True
                     break
             for q in mates[p]:
-                there = placement[q]
-                if (there in near[placement[p]] or by_booth[there].zone != zone
-                        or by_booth[there].locked_project is not None):
+                there = where[q]
+                if there in near_sets[where[p]] or booths[there].zone != zone or not free[there]:
                     continue
-                for b in zone_booths[zone]:
-                    for c in near[b]:
-                        if by_booth[c].locked_project is not None or {b, c} == {placement[p], there}:
-                            continue
-                        moves = {p: b, q: c}
-                        spare = [placement[p], there]
-                        for booth_id in (b, c):
-                            other = occupant.get(booth_id)
-                            if other is not None and other not in moves:
-                                moves[other] = next((s for s in spare if s not in (b, c) and s not in moves.values()),
-                                                    None)
-                        if None not in moves.values() and attempt(moves):
-                            improved = True
-                            break
-                    else:
-                        continue
-                    break
-    return placement
+                if seat_pair(p, q, zone):
+                    improved = True
+    return {projects[p].id: booths[b].id for p, b in enumerate(where)}
 
 
 def _check(projects, booths, by_zone, placement) -> None:

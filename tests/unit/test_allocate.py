@@ -1,12 +1,18 @@
-"""Booth allocation: every hard rule kept, locks kept, infeasibility explained in counts, optimum = brute force."""
+"""Booth allocation: every hard rule kept, locks kept, infeasibility explained in counts, optimum = brute force
+and = the per-booth programme, equal inputs give equal answers."""
 import itertools
+import json
+import math
+import os
 import random
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
 
 from fair.booths.allocate import (DOUBLE, STANDARD, Booth, Infeasible, Project, Reason, Weights, Zone, allocate,
-                                  fits, score, seat_side_by_side, side_by_side)
+                                  fits, neighbours, score, seat_side_by_side, side_by_side, stage_one)
 
 
 def instance(rng: random.Random, projects: int, booths: int, zones: int, *, categories: int | None = None,
@@ -202,3 +208,82 @@ def test_fair_size_runs():
     projects, booths, zones = instance(random.Random(2026), 435, 480, 10)
     result = allocate(projects, booths, zones)
     assert_rules_kept(projects, booths, zones, result.placement)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_zone_programme_equals_the_per_booth_programme(seed):
+    rng = random.Random(300 + seed)
+    projects, booths, zones = instance(rng, rng.randint(20, 55), 60, rng.randint(2, 5), organisations=rng.randint(6, 20),
+                                       regions=rng.randint(2, 6), locks=rng.randint(0, 4),
+                                       categories=rng.choice([None, 2]))     # 2: zones linked by shared categories
+    weights = Weights(organisation=rng.choice([0, 1, 3]), region=rng.choice([0, 1]), award=rng.choice([0, 2]))
+    fast = stage_one(projects, booths, zones, weights)
+    exact = stage_one(projects, booths, zones, weights, per_booth=True)
+    assert fast.optimal and exact.optimal
+    assert fast.objective == exact.objective
+    assert_rules_kept(projects, booths, zones, fast.placement)
+    assert allocate(projects, booths, zones, weights=weights).objective == exact.objective
+
+
+def test_type_capacity_decides_the_zone():
+    """Both projects would rather share zone A, but A has one powered booth: one of them goes to B."""
+    zones = [Zone("A", frozenset({"c"})), Zone("B", frozenset({"c"}))]
+    booths = [standard("a0", "A", power=True), standard("a1", "A", step_free=True), standard("a2", "A"),
+              standard("b0", "B", power=True)]
+    projects = [Project(f"p{n}", "c", "org", "r", needs_power=True) for n in range(2)]
+    result = allocate(projects, booths, zones, weights=Weights(organisation=5, region=1, award=0))
+    assert sorted(result.placement.values()) == ["a0", "b0"]
+    assert result.objective == 5 * 2 + 1 * 2
+
+
+def test_locked_booth_takes_its_capacity_out_of_the_zone():
+    """A's only powered booth is locked to a project that needs none, so the powered project goes to B."""
+    zones = [Zone("A", frozenset({"c"})), Zone("B", frozenset({"c"}))]
+    booths = [standard("a0", "A", power=True, locked="quiet"), standard("a1", "A"), standard("b0", "B", power=True)]
+    projects = [Project("quiet", "c", "org", None), Project("loud", "c", "org", None, needs_power=True)]
+    result = allocate(projects, booths, zones, weights=Weights(organisation=1))
+    assert result.placement == {"quiet": "a0", "loud": "b0"}
+    assert result.optimal and result.objective == 2
+
+
+def test_too_few_powered_booths_in_a_zone_with_others_free():
+    zones = [Zone("A", frozenset({"c"})), Zone("B", frozenset({"d"}))]
+    booths = [standard("a0", "A", power=True), standard("a1", "A"), standard("a2", "A"),
+              standard("b0", "B", power=True), standard("b1", "B", power=True)]
+    projects = [Project(f"p{n}", "c", None, None, needs_power=True) for n in range(3)]
+    assert reasons_of(projects, booths, zones) == [Reason("too_few", ("c",), ("A",), "power", 3, 1)]
+
+
+def test_ties_give_the_same_answer_every_time():
+    """Many equally good answers (every booth alike): the same one is returned on every call."""
+    zones = [Zone(f"z{n}", frozenset({"c"})) for n in range(3)]
+    booths = [Booth(f"b{n}", f"z{n % 3}", STANDARD, True, True, 3.0 * (n // 3), 0.0) for n in range(18)]
+    projects = [Project(f"p{n}", "c", f"o{n % 4}", f"r{n % 2}") for n in range(12)]
+    first = allocate(projects, booths, zones)
+    assert all(allocate(projects, booths, zones) == first for _ in range(3))
+
+
+def test_equal_inputs_give_equal_answers_whatever_the_hash_seed():
+    program = ("import json, random, sys; sys.path[:0] = [{root!r}, {tests!r}]; "
+               "from test_allocate import instance; from fair.booths.allocate import allocate; "
+               "result = allocate(*instance(random.Random(7), 60, 80, 4, organisations=15, locks=3)); "
+               "print(json.dumps([result.placement, result.objective, result.side_by_side]))")
+    root, tests = os.path.dirname(os.path.dirname(os.path.dirname(__file__))), os.path.dirname(__file__)
+    answers = {subprocess.run([sys.executable, "-c", program.format(root=root, tests=tests)], check=True,
+                              capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+               for seed in ("1", "2")}
+    assert len(answers) == 1
+    placement, objective, _pairs = json.loads(answers.pop())
+    projects, booths, zones = instance(random.Random(7), 60, 80, 4, organisations=15, locks=3)
+    assert_rules_kept(projects, booths, zones, placement)
+    assert objective == stage_one(projects, booths, zones, per_booth=True).objective
+
+
+def test_neighbours_are_same_zone_booths_within_the_distance():
+    rng = random.Random(5)
+    booths = [Booth(f"b{n}", f"z{rng.randrange(3)}", STANDARD, False, False, rng.randrange(12), rng.randrange(12))
+              for n in range(40)]
+    near = neighbours(booths, 3.5)
+    for a, b in itertools.permutations(booths, 2):
+        assert (b.id in near[a.id]) == (a.zone == b.zone and math.hypot(a.x - b.x, a.y - b.y) <= 3.5)
+    assert all(booth.id not in near[booth.id] for booth in booths)
