@@ -101,3 +101,11 @@ def test_the_signage_reads_a_fixed_number_of_rows_however_many_booths(client_as,
     client = client_as(Role.organizer)
     small = queries_for(client, f"/fairs/{fair.slug}/signage.pdf")
     assert queries_for(client, f"/fairs/{bigger.slug}/signage.pdf") == small
+
+
+def test_the_plan_and_the_booth_page_link_to_the_signage(client_as, fair, placed):
+    client = client_as(Role.organizer)
+    plan = client.get(f"/fairs/{fair.slug}/booths").get_data(as_text=True)
+    assert f'href="/fairs/{fair.slug}/signage.pdf"' in plan
+    booth = client.get(f"/fairs/{fair.slug}/booths/A-01/placement").get_data(as_text=True)
+    assert f'href="/fairs/{fair.slug}/booths/A-01/sign.pdf"' in booth
