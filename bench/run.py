@@ -24,6 +24,7 @@ import sqlalchemy as sa  # noqa: E402
 from bench.allocate import allocate_rows  # noqa: E402
 from bench.common import HEADER, fresh_app, median_ms, row_text  # noqa: E402
 from bench.screening_assign import screening_rows  # noqa: E402
+from bench.judging_assign import judging_assign_rows  # noqa: E402
 from bench.plan_svg import plan_rows  # noqa: E402
 from bench.shortlist import shortlist_rows  # noqa: E402
 from bench.signage import signage_rows  # noqa: E402
@@ -127,6 +128,7 @@ def main() -> None:
         rows += allocate_rows(workdir, args.database_url, args.import_runs)       # bench/allocate.py
         rows += plan_rows(workdir, args.database_url, args.import_runs)           # bench/plan_svg.py
         rows += signage_rows(workdir, args.database_url, args.import_runs)        # bench/signage.py
+        rows += judging_assign_rows(workdir, args.database_url, args.import_runs)  # bench/judging_assign.py
 
     print(f"\n{machine(dialect)} · {time.strftime('%Y-%m-%d')}\n")
     print(HEADER)

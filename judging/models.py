@@ -49,12 +49,20 @@ class JudgingSetup(db.Model):
     frozen_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     frozen_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     published_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # people's choice: visitors vote between these two moments; results are hidden until it closes
+    voting_opened_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    voting_closed_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
 
     fair: Mapped[Fair] = relationship()
     frozen_by: Mapped[Optional[User]] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def id(self) -> int:
+        """The audit log names a row by its id; this one is the fair's."""
+        return self.fair_id
 
     def __str__(self) -> str:
         return f"judging of {self.fair_id}"
@@ -327,3 +335,62 @@ class Award(db.Model):
 
     def __str__(self) -> str:
         return f"{self.tier.name if self.tier else self.tier_id}: {self.application.title if self.application else ''}"
+
+
+class AwardOverride(db.Model):
+    """An organizer's award for one project set by hand before the freeze: a tier, or no award
+    (`tier_id` None), with the reason; the ranking's place for it is then ignored."""
+
+    __table_args__ = (sa.UniqueConstraint("application_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int] = mapped_column(sa.ForeignKey("fair.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"))
+    tier_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("award_tier.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship()
+
+    def __str__(self) -> str:
+        return self.application.title if self.application else f"override {self.id}"
+
+
+class TieDecision(db.Model):
+    """The last step of the tie-break cascade: an organizer's order, best first, for projects the
+    cascade left equal across a tier cut-off. `members` is their sorted ids, one decision per set."""
+
+    __table_args__ = (sa.UniqueConstraint("fair_id", "members"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int] = mapped_column(sa.ForeignKey("fair.id", ondelete="CASCADE"), index=True)
+    members: Mapped[str] = mapped_column(sa.String(400))        # "12,40,77"
+    order: Mapped[list[int]] = mapped_column(sa.JSON)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    actor_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return f"tie {self.members}"
+
+
+class Vote(db.Model):
+    """A visitor's people's-choice vote: one per checked-in ticket and category (a database rule), with
+    the address and device it came from so that bursts can be flagged for the organizer."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("ticket_id", "category_id"),
+        sa.Index("ix_vote_fair_application", "fair_id", "application_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fair_id: Mapped[int] = mapped_column(sa.ForeignKey("fair.id", ondelete="CASCADE"), index=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("ticket.id", ondelete="CASCADE"))
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("category.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("application.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(sa.String(45), default="")       # the client's IP address
+    device: Mapped[str] = mapped_column(sa.String(64), default="")        # a random id the phone keeps in a cookie
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    application: Mapped[Application] = relationship()

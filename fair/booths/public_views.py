@@ -96,8 +96,10 @@ def project(slug, application_id: int):
     if booth is not None:
         hall = queries.load_plan(fair, locale=locale, public=True, href_for=project_href(fair),
                                  hall_ids=[booth.hall_id]).halls[0]
+    # A judge who scanned the booth's QR code goes on to score it (judging's page for the booth).
+    judging = booth is not None and current_user.is_authenticated and current_user.has_role(fair, Role.judge)
     return render_template("booths/project.html", fair=fair, application=application, booth=booth, hall=hall,
-                           locale=locale)
+                           locale=locale, judging=judging)
 
 
 @bp.get("/my-booth")

@@ -50,7 +50,11 @@ class Ticket(db.Model):
     (tickets.py); the QR's signature lets a device check it without the server."""
 
     __table_args__ = (
-        sa.Index("ix_ticket_fair_phone", "fair_id", "phone"),
+        # One live ticket per phone number and fair (revoked ones and phone-less group passes aside): the
+        # database, not a check before the insert, keeps two simultaneous registrations from both landing.
+        sa.Index("uq_ticket_fair_phone_live", "fair_id", "phone", unique=True,
+                 sqlite_where=sa.text("revoked_at IS NULL AND phone <> ''"),
+                 postgresql_where=sa.text("revoked_at IS NULL AND phone <> ''")),
         sa.CheckConstraint("group_size >= 1", name="group_has_someone"),
     )
 

@@ -158,6 +158,13 @@ def test_project_page_shows_the_project_and_its_booth(client, ready):
     assert "A-01 · 一号馆 · " in page
     assert re.search(r'class="booth booth--assigned is-highlighted" data-booth-id="\d+" data-code="A-01"', page)
     assert "data-focus" in page
+    assert f"/fairs/{fair.slug}/judging/booth/A-01" not in page          # a visitor is not offered scoring
+
+
+def test_a_judge_who_scans_the_booth_goes_on_to_score_it(client_as, ready):
+    fair, _hall, _booths, elderly, _green = ready
+    page = client_as(Role.judge).get(f"/fairs/{fair.slug}/projects/{elderly.id}").get_data(as_text=True)
+    assert f'href="/fairs/{fair.slug}/judging/booth/A-01"' in page
 
 
 def test_project_page_of_another_fair_or_unknown_id_is_404(client, ready, organizer):
