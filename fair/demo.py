@@ -62,6 +62,12 @@ PROJECTS = [
 ]
 
 
+# Stages of the demo that live outside `fair` (judging, sponsorship) add themselves here when create_app
+# registers their blueprints, so that `fair` never imports them: each is called with (fair, organizer,
+# scale, progress) once the fair is live.
+LIVE_STEPS: list[Callable[[Fair, User, str, Callable[[str], None]], None]] = []
+
+
 @dataclass
 class DemoResult:
     fair: Fair
@@ -139,6 +145,8 @@ def build_demo(scale: str = "small", *, progress: Callable[[str], None] = lambda
     _shortlist(fair, organizer, size=SEED_SHORTLIST if scale == "seed" else SMALL_SHORTLIST, progress=progress)
     build_plan(fair, organizer, progress)
     _move_to(fair, Phase.live, organizer)
+    for step in LIVE_STEPS:
+        step(fair, organizer, scale, progress)
     return DemoResult(fair, True, _logins())
 
 

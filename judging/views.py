@@ -3,8 +3,11 @@
 JSON API in api.py), and results, awards and certificates (results_views). Each adds its routes to `bp`."""
 from flask import Blueprint
 
-from judging import models  # noqa: F401  the tables, for Alembic even before a route uses them
+from fair.demo import LIVE_STEPS
+from judging import demo, models  # noqa: F401  the tables, for Alembic even before a route uses them
 
 bp = Blueprint("judging", __name__, url_prefix="/fairs/<slug>/judging")
+if demo.build not in LIVE_STEPS:
+    LIVE_STEPS.append(demo.build)        # `fair demo` judges the demo fair too
 
 from judging import assignment_views, judges_views, results_views, tablet_views  # noqa: E402,F401  routes on bp

@@ -7,6 +7,7 @@ from fair.booths.models import Booth
 from fair.demo import DEMO_PASSWORD, DEMO_SLUG, PEOPLE
 from fair.extensions import db
 from fair.fairs.models import Fair, Phase
+from judging.models import Judge, JudgeAssignment
 
 
 def _run(app, *args):
@@ -25,6 +26,11 @@ def test_demo_builds_a_live_fair_with_every_role(app, client):
     placed = db.session.scalars(sa.select(Booth.application_id).where(Booth.application_id.is_not(None))).all()
     assert len(shortlisted) == 4 and sorted(placed) == sorted(application.id for application in shortlisted)
     assert fair.setup_notes
+    judge = db.session.scalar(sa.select(User).where(User.email == "judge@demo.fair"))
+    pairs = db.session.scalars(sa.select(JudgeAssignment).join(Judge)).all()
+    assert len(pairs) == 2 * len(shortlisted)                           # two judges per project
+    waiting = [pair for pair in pairs if pair.scorecard is None]
+    assert waiting and {pair.judge.user_id for pair in waiting} == {judge.id}   # the demo judge has work left
     for email, _name, _org, roles, _admin in PEOPLE:
         user = db.session.scalar(sa.select(User).where(User.email == email))
         assert user.roles_in(fair) == set(roles)
