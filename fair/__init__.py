@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     from fair.messages.views import bp as messages_bp
     from fair.screening.views import bp as screening_bp
     from fair.shortlist.views import bp as shortlist_bp
+    from fair.visitors.api import blp as checkin_api
     from fair.visitors.views import bp as visitors_bp
     from judging.api import blp as judging_api
     from judging.results_views import verify_bp as certificates_bp
@@ -131,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     api.register_blueprint(applications_api)
     api.register_blueprint(judging_api)
+    api.register_blueprint(checkin_api)
 
     from fair.cli import register_commands
     register_commands(app)
