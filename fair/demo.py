@@ -12,6 +12,7 @@ from fair.auth import services as auth
 from fair.auth.models import OrganisationKind, Role, User
 from fair.demo_plan import build_plan
 from fair.demo_seed import seed_table
+from fair.demo_visitors import build_visitors
 from fair.extensions import db
 from fair.fairs import services as fairs
 from fair.fairs.models import Fair, Phase
@@ -145,6 +146,7 @@ def build_demo(scale: str = "small", *, progress: Callable[[str], None] = lambda
     _shortlist(fair, organizer, size=SEED_SHORTLIST if scale == "seed" else SMALL_SHORTLIST, progress=progress)
     build_plan(fair, organizer, progress)
     _move_to(fair, Phase.live, organizer)
+    build_visitors(fair, organizer, scale, progress)
     for step in LIVE_STEPS:
         step(fair, organizer, scale, progress)
     return DemoResult(fair, True, _logins())
