@@ -142,7 +142,7 @@ def register_template_helpers(app: Flask) -> None:
     from flask_babel import get_locale
     from flask_login import current_user
 
-    from fair.navigation import current_item, fair_nav_for
+    from fair.navigation import current_item, fair_nav_for, nav_entries
     from fair.templating import FILTERS
 
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -153,10 +153,13 @@ def register_template_helpers(app: Flask) -> None:
         fair = g.get("fair")
         locale = str(get_locale())
         items = fair_nav_for(current_user, fair) if fair is not None and current_user.is_authenticated else []
+        here = current_item(items, request.endpoint if has_request_context() else None)
+        entries = nav_entries(items)
         return {
             "current_fair": fair,
-            "fair_nav": items,
-            "fair_nav_current": current_item(items, request.endpoint if has_request_context() else None),
+            "fair_nav": entries,
+            "fair_nav_current": here,
+            "fair_nav_group": next((entry for entry in entries if here in entry.items and len(entry.items) > 1), None),
             "locale": locale,
             "html_lang": "zh-Hans" if locale.startswith("zh") else "en",
         }

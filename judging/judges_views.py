@@ -27,7 +27,7 @@ from judging.models import (ConflictDeclaration, DeclarationKind, Judge, JudgeAf
 from judging.queries import setup_of
 from judging.views import bp
 
-add_fair_nav(50, _l("评审"), "judging.setup", Role.organizer,
+add_fair_nav(50, _l("评审设置"), "judging.setup", Role.organizer,
              also=("judging.judges", "judging.judge", "judging.conflicts"))
 add_fair_nav(52, _l("回避申报"), "judging.conflicts", Role.judge)
 STATE_ACTIONS = {"open": services.open_judging, "lock": services.lock_judging, "reopen": services.reopen_judging}

@@ -2,11 +2,14 @@
 (judges_views), assignment and progress (assignment_views), the judge's tablet (tablet_views, with the
 JSON API in api.py), and results, awards and certificates (results_views). Each adds its routes to `bp`."""
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
 
 from fair.demo import LIVE_STEPS
+from fair.navigation import add_nav_group
 from judging import demo, models  # noqa: F401  the tables, for Alembic even before a route uses them
 
 bp = Blueprint("judging", __name__, url_prefix="/fairs/<slug>/judging")
+add_nav_group("judging", _l("评审"))
 if demo.build not in LIVE_STEPS:
     LIVE_STEPS.append(demo.build)        # `fair demo` judges the demo fair too
 

@@ -15,7 +15,7 @@ from fair.times import from_local
 
 bp = Blueprint("audit", __name__)
 
-add_fair_nav(90, _l("审计日志"), "audit.events", Role.organizer)
+add_fair_nav(90, _l("审计日志"), "audit.events", Role.organizer, group="settings")
 PER_PAGE = 50
 
 

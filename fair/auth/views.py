@@ -18,7 +18,7 @@ from fair.refusal import Refused
 
 bp = Blueprint("auth", __name__)
 
-add_fair_nav(85, _l("人员与邀请"), "auth.people", Role.organizer)
+add_fair_nav(85, _l("人员与邀请"), "auth.people", Role.organizer, group="settings")
 
 
 def _login_limit() -> str:

@@ -25,7 +25,7 @@ from fair.extensions import db
 from fair.navigation import add_fair_nav
 from fair.refusal import Refused
 
-add_fair_nav(40, _l("展位"), "booths.plan", Role.organizer)
+add_fair_nav(40, _l("展位平面图"), "booths.plan", Role.organizer)
 CODE_NUMBER = re.compile(r"^(.*?)(\d+)$")
 
 

@@ -9,14 +9,15 @@ from fair.fairs import services
 from fair.fairs.forms import FairForm, PhaseForm, categories_text, parse_categories
 from fair.fairs.models import Fair, Phase
 from fair.forms import show_refusal
-from fair.navigation import add_fair_nav
+from fair.navigation import add_fair_nav, add_nav_group
 from fair.refusal import Refused
 from fair.times import from_local, to_local
 
 bp = Blueprint("fairs", __name__, url_prefix="/fairs")
 
 add_fair_nav(0, _l("概览"), "fairs.overview")
-add_fair_nav(80, _l("展会设置"), "fairs.edit", Role.organizer)
+add_nav_group("settings", _l("设置"))
+add_fair_nav(80, _l("展会设置"), "fairs.edit", Role.organizer, group="settings")
 
 
 def _details(form: FairForm) -> services.FairDetails:

@@ -24,7 +24,7 @@ from fair.visitors.models import (POINT_KIND_LABELS, POLICY_LABELS, Area, Checki
                                   Policy)
 from fair.visitors.views import bp
 
-add_fair_nav(60, _l("观众与签到"), "visitors.counters", Role.organizer,
+add_fair_nav(61, _l("签到统计"), "visitors.counters", Role.organizer,
              also=("visitors.points", "visitors.point", "visitors.area", "visitors.devices", "visitors.conflicts"))
 POSITIVE = _l("请填写正整数，不限请留空。")
 

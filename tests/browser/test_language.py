@@ -22,7 +22,7 @@ def test_switching_to_english_and_back_persists_across_pages(page, demo):
     assert page.url == overview_url, "the switch goes back to the page it was clicked on"
     expect(nav(page).get_by_role("link", name="My fairs")).to_be_visible()
     expect(nav(page).get_by_role("link", name="Overview")).to_be_visible()
-    expect(nav(page).get_by_role("link", name="Fair settings")).to_be_visible()
+    expect(nav(page).get_by_role("link", name="Settings", exact=True)).to_be_visible()
     page.locator("#user-menu").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
@@ -37,7 +37,7 @@ def test_switching_to_english_and_back_persists_across_pages(page, demo):
     expect(nav(page).get_by_role("link", name="我的展会")).to_be_visible()
     page.goto("/fairs/js-2026/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
-    expect(nav(page).get_by_role("link", name="展会设置")).to_be_visible()
+    expect(nav(page).get_by_role("link", name="设置", exact=True)).to_be_visible()
     page.locator("#user-menu").click()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
 

@@ -34,11 +34,18 @@ def test_phone_pages_fit_and_the_menu_opens(new_context, demo, problems):
     # The fair's sections sit in a bar of their own that scrolls sideways inside the screen.
     fair_bar = page.get_by_role("navigation", name=demo.fair.name)
     expect(fair_bar.get_by_role("link", name="概览")).to_be_visible()
-    settings = fair_bar.get_by_role("link", name="展会设置")
+    settings = fair_bar.get_by_role("link", name="设置", exact=True)
     settings.scroll_into_view_if_needed()
     expect(settings).to_be_in_viewport()
     settings.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("展会设置")
+    assert page.evaluate(OVERFLOW) <= 0
+    # The settings group's pages are tabs under the bar, inside the screen too.
+    tabs = page.get_by_role("navigation", name="设置")
+    people = tabs.get_by_role("link", name="人员与邀请")
+    people.scroll_into_view_if_needed()
+    people.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("人员")
     assert page.evaluate(OVERFLOW) <= 0
     assert problems.messages == []
 
