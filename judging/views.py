@@ -13,4 +13,4 @@ add_nav_group("judging", _l("评审"))
 if demo.build not in LIVE_STEPS:
     LIVE_STEPS.append(demo.build)        # `fair demo` judges the demo fair too
 
-from judging import assignment_views, judges_views, results_views, tablet_views  # noqa: E402,F401  routes on bp
+from judging import assignment_views, judges_views, results_views, tablet_views, voting_views  # noqa: E402,F401  routes on bp

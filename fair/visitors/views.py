@@ -10,4 +10,4 @@ from fair.visitors import models  # noqa: F401  the tables, for Alembic even bef
 bp = Blueprint("visitors", __name__, url_prefix="/fairs/<slug>")
 add_nav_group("visitors", _l("观众"))
 
-from fair.visitors import console_views, scan_views, ticket_views  # noqa: E402,F401  routes on bp
+from fair.visitors import console_views, scan_views, ticket_views, visit_views  # noqa: E402,F401  routes on bp
