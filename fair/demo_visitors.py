@@ -57,22 +57,26 @@ def build_visitors(fair: Fair, organizer: User, scale: str, progress: Callable[[
     days = [fair.starts_on + timedelta(days=offset) for offset in range((fair.ends_on - fair.starts_on).days + 1)]
 
     visitors = rng.sample(range(len(codes)), counts["entries"])
-    for done, index in enumerate(visitors, start=1):
-        day = days[done % len(days)]
-        arrived = _moment(fair, day, rng)
-        checkins.redeem(fair, points["entry"], codes[index], staff=organizer, scanned_at=arrived)
-        if rng.random() < STAY_ON:
-            left = min(arrived + timedelta(minutes=rng.randint(40, 300)), from_local(datetime.combine(day, CLOSES),
-                                                                                      fair.timezone))
-            checkins.redeem(fair, points["exit"], codes[index], staff=organizer, scanned_at=left)
-        if done % 5000 == 0:
-            progress(f"venue entries: {done:,} / {counts['entries']:,}")
-    for done in range(1, counts["outdoor"] + 1):
-        index = visitors[done % len(visitors)]
-        checkins.redeem(fair, outdoor[done % len(outdoor)], codes[index], staff=organizer,
-                        scanned_at=_moment(fair, days[done % len(days)], rng))
-        if done % 5000 == 0:
-            progress(f"outdoor check-ins: {done:,} / {counts['outdoor']:,}")
+    session = db.session()
+    session.expire_on_commit = False        # tens of thousands of scans need not re-read the fair after each
+    try:
+        for done, index in enumerate(visitors, start=1):
+            day = days[done % len(days)]
+            arrived = _moment(fair, day, rng)
+            checkins.redeem(fair, points["entry"], codes[index], staff=organizer, scanned_at=arrived)
+            if rng.random() < STAY_ON:
+                closing = from_local(datetime.combine(day, CLOSES), fair.timezone)
+                left = min(arrived + timedelta(minutes=rng.randint(40, 300)), closing)
+                checkins.redeem(fair, points["exit"], codes[index], staff=organizer, scanned_at=left)
+            if done % 5000 == 0:
+                progress(f"venue entries: {done:,} / {counts['entries']:,}")
+        for done in range(1, counts["outdoor"] + 1):
+            checkins.redeem(fair, outdoor[done % len(outdoor)], codes[visitors[done % len(visitors)]],
+                            staff=organizer, scanned_at=_moment(fair, days[done % len(days)], rng))
+            if done % 5000 == 0:
+                progress(f"outdoor check-ins: {done:,} / {counts['outdoor']:,}")
+    finally:
+        session.expire_on_commit = True
 
 
 def _moment(fair: Fair, day, rng: random.Random) -> datetime:
