@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 LEVELS = (1, 8, 32)
+TARGET_RATIO, TARGET_P99_MS = 0.8, 50    # issue 7
 MOST_RPS = 3_000                         # tickets per second of a run to sign beforehand (the floor's pace and more)
 SECRET = "bench-only-secret"
 LUA = r"""
@@ -252,6 +253,17 @@ def row(result: dict) -> str:
             f"{floor['rps']:>10.0f} {floor['p99']:>9.1f} {result['ratio']:>7.0%}{flag}")
 
 
+def verdict(results: list[dict]) -> str:
+    """Issue 7's target: at least TARGET_RATIO of the floor's rate everywhere, p99 under TARGET_P99_MS at 32."""
+    short = [f"{r['label']}/{r['connections']}" for r in results if r["ratio"] < TARGET_RATIO]
+    slow = [f"{r['label']}/{r['connections']}" for r in results
+            if r["connections"] == 32 and r["ours"]["p99"] >= TARGET_P99_MS]
+    if not short and not slow:
+        return f"\ntarget met: >= {TARGET_RATIO:.0%} of the floor everywhere, p99 < {TARGET_P99_MS} ms at 32"
+    return (f"\ntarget NOT met: below {TARGET_RATIO:.0%} of the floor at {', '.join(short) or 'none'}; "
+            f"p99 >= {TARGET_P99_MS} ms at {', '.join(slow) or 'none'} (tickets/connections)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run (default %(default)s)")
@@ -274,16 +286,20 @@ def main() -> None:
         floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE": str(workdir / "floor.sqlite")})
         header = (f"{'tickets':<22} {'conns':>5} {'app rps':>9} {'p99 ms':>8} {'floor rps':>10} {'p99 ms':>9} "
                   f"{'ratio':>7}")
+        results = []
         try:
             bench.grow(min(sizes))
             measure(bench, app_port, floor_port, 8, 2, "warm-up", 2 * MOST_RPS, 1)
-            print("\n" + header, flush=True)
+            print(f"\nmedians of {args.rounds} interleaved runs of {args.duration} s each (app, floor, app, ...)\n"
+                  + header, flush=True)
             for size in sorted(set(sizes) | {args.table_size}):
                 bench.grow(size)
                 for connections in LEVELS if size == args.table_size else (32,):
                     result = measure(bench, app_port, floor_port, connections, args.duration, f"{size:,}",
                                      MOST_RPS * args.duration, args.rounds)
+                    results.append(result)
                     print(row(result), flush=True)
+            print(verdict(results) + f"\nload at the end {os.getloadavg()[0]:.1f}", flush=True)
         finally:
             for process in (app, floor):
                 process.terminate()

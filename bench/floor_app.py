@@ -3,12 +3,14 @@ and does one SQLite INSERT into a table with a unique key, served by gunicorn ex
 
     FLOOR_DATABASE=/tmp/floor.sqlite gunicorn -w 2 -k sync bench.floor_app:app
 
-The connection is opened once per worker with the app's own PRAGMAs (WAL, busy_timeout, foreign keys) and
-SQLite's default synchronous setting, so the two differ only in what the app does per scan."""
+The connection is opened once per worker with the app's own PRAGMAs (fair.SQLITE_PRAGMAS: WAL,
+synchronous=NORMAL, foreign keys, busy_timeout), so the two differ only in what the app does per scan."""
 import os
 import sqlite3
 
 from flask import Flask, jsonify, request
+
+from fair import SQLITE_PRAGMAS
 
 app = Flask(__name__)
 _connection: sqlite3.Connection | None = None
@@ -18,7 +20,7 @@ def connection() -> sqlite3.Connection:
     global _connection
     if _connection is None:                  # after gunicorn forks: one connection per worker
         _connection = sqlite3.connect(os.environ["FLOOR_DATABASE"])
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=5000"):
+        for pragma in SQLITE_PRAGMAS:
             _connection.execute(f"PRAGMA {pragma}")
         _connection.execute("CREATE TABLE IF NOT EXISTS scan (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE,"
                             " point TEXT NOT NULL, nonce TEXT, scanned_at TEXT)")

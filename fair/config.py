@@ -49,13 +49,20 @@ def default_timezone() -> str:
     return name
 
 
+def engine_options(url: str) -> dict:
+    """A server's connections can drop while idle in the pool (a restart, a proxy's timeout): check each on
+    checkout. A SQLite file cannot drop, and the check would cost a query on every request."""
+    return {} if url.startswith("sqlite") else {"pool_pre_ping": True}
+
+
 def from_environment(instance_path: str) -> dict:
     """The configuration mapping create_app applies before a test's overrides."""
     secure_cookies = _flag("FAIR_SECURE_COOKIES", True)
+    url = database_url(instance_path)
     return {
         "SECRET_KEY": secret_key(instance_path),
-        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
         "FAIR_TIMEZONE": default_timezone(),
         # One file may have FAIR_MAX_UPLOAD_MB; a request a little more, for the form around it.
         "FAIR_MAX_UPLOAD_BYTES": int(os.environ.get("FAIR_MAX_UPLOAD_MB", "10")) * 1024 * 1024,
@@ -79,6 +86,10 @@ def from_environment(instance_path: str) -> dict:
         "FAIR_LOGIN_LIMIT": os.environ.get("FAIR_LOGIN_LIMIT", "10 per minute; 60 per hour"),
         "FAIR_LOGIN_ACCOUNT_LIMIT": os.environ.get("FAIR_LOGIN_ACCOUNT_LIMIT", "5 per minute"),
         "FAIR_INVITATION_DAYS": int(os.environ.get("FAIR_INVITATION_DAYS", "14")),
+        # Visitors on phones: a school's wifi puts a whole class behind one address, so these are looser.
+        "FAIR_REGISTER_LIMIT": os.environ.get("FAIR_REGISTER_LIMIT", "20 per minute; 200 per hour"),
+        "FAIR_VOTE_LIMIT": os.environ.get("FAIR_VOTE_LIMIT", "20 per minute; 100 per hour"),
+        "FAIR_DEVICE_LIMIT": int(os.environ.get("FAIR_DEVICE_LIMIT", "600")),      # scans a minute per device
         "FAIR_TRUSTED_PROXIES": int(os.environ.get("FAIR_TRUSTED_PROXIES", "0")),
         # E-mail for messages (`fair messages send`); without a host, messages stay in the inbox only.
         "FAIR_SMTP_HOST": os.environ.get("FAIR_SMTP_HOST", ""),

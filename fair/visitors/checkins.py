@@ -18,8 +18,9 @@ transaction already holds the database's write lock, on PostgreSQL the area's (o
 first, so the count is exact under concurrency.
 
 The hot path (a single ticket at an entry gate) runs: the ticket's SELECT, the scan's INSERT and, for a
-point with an area, the presence INSERT; the fair's public key is cached per process. No audit event per
-scan: the Checkin row is itself the append-only record of who scanned what (device or staff, raw code)."""
+point with an area, the presence INSERT, as Core statements on the session's connection (no ORM loading);
+the fair's public key is cached per process, the device and its points for a few seconds. No audit event
+per scan: the Checkin row is itself the append-only record of who scanned what (device or staff, raw code)."""
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -81,6 +82,12 @@ class _Refusal(Exception):
                  remaining: int = 0):
         super().__init__(reason)
         self.reason, self.ticket, self.first_at, self.remaining = reason, ticket, first_at, remaining
+
+
+def _sql() -> sa.Connection:
+    """The session's connection, for the scan's Core statements: they skip the ORM session's execute
+    machinery, which costs more than the statement, and still share its transaction (commit, rollback)."""
+    return db.session.connection()
 
 
 def local_day(fair: Fair, moment: datetime) -> date:
@@ -157,7 +164,7 @@ def _ticket(fair: Fair, point: CheckinPoint, raw: str, at: datetime, day: date, 
     if not point.active or point.fair_id != fair.id or (offline and not point.offline_allowed):
         raise _Refusal("blocked")
     payload = _payload(raw, fair.id)
-    row = db.session.execute(_TICKET_BY_CODE, {"code": payload.code}).first()
+    row = _sql().execute(_TICKET_BY_CODE, {"code": payload.code}).first()
     if row is None:
         raise _Refusal("invalid")
     ticket = Ticket(**row._mapping)        # not in the session: a plain record of the row, for the answer
@@ -169,7 +176,7 @@ def _ticket(fair: Fair, point: CheckinPoint, raw: str, at: datetime, day: date, 
         return ticket                      # nobody is kept in: leaving needs a genuine ticket only
     if not ticket.valid_from <= day <= ticket.valid_until or not _open(point, at, fair.timezone):
         raise _Refusal("invalid_time", ticket)
-    if point.needs_registration and db.session.scalar(sa.select(Registration.id).where(
+    if point.needs_registration and _sql().scalar(sa.select(Registration.id).where(
             Registration.point_id == point.id, Registration.ticket_id == ticket.id)) is None:
         raise _Refusal("not_registered", ticket)
     return ticket
@@ -199,7 +206,7 @@ def _admitted(point: CheckinPoint, ticket: Ticket, day: date) -> tuple[int, date
         Checkin.point_id == point.id, Checkin.ticket_id == ticket.id, Checkin.reason == "ok")
     if point.policy is Policy.daily:
         query = query.where(Checkin.day == day)
-    count, first = db.session.execute(query).one()
+    count, first = _sql().execute(query).one()
     return int(count), first
 
 
@@ -218,11 +225,12 @@ def _admit(scan: dict, point: CheckinPoint, ticket: Ticket, people: int | None) 
     once_key = base if before == 0 else f"{base}+{before}"
     row = dict(scan, ticket_id=ticket.id, reason="ok", people=count, once_key=once_key)
     try:
-        _lock_for_capacity(point)
-        checkin_id = db.session.execute(_INSERT_CHECKIN, row).inserted_primary_key[0]
+        sql = _sql()
+        _lock_for_capacity(sql, point)
+        checkin_id = sql.execute(_INSERT_CHECKIN, row).inserted_primary_key[0]
         if point.area_id is not None:
-            _enter(point, ticket, count, size, scan["recorded_at"])
-        _check_capacity(point, scan["day"])
+            _enter(sql, point, ticket, count, size, scan["recorded_at"])
+        _check_capacity(sql, point, scan["day"])
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
@@ -250,65 +258,65 @@ def _already(scan: dict, point: CheckinPoint, ticket: Ticket, once_key: str | No
     return _refuse(scan, _Refusal("already_redeemed", ticket, first_at, max(remaining, 0)), ticket)
 
 
-def _lock_for_capacity(point: CheckinPoint) -> None:
+def _lock_for_capacity(sql: sa.Connection, point: CheckinPoint) -> None:
     """PostgreSQL: one admission at a time to a limited point or area (SQLite's writes are serial anyway)."""
-    if db.session.get_bind().dialect.name != "postgresql":
+    if sql.dialect.name != "postgresql":
         return
     if point.capacity is not None and point.kind in SEATED:
-        db.session.execute(sa.select(CheckinPoint.id).where(CheckinPoint.id == point.id).with_for_update())
+        sql.execute(sa.select(CheckinPoint.id).where(CheckinPoint.id == point.id).with_for_update())
     if point.area_id is not None and point.area is not None and point.area.capacity is not None:
-        db.session.execute(sa.select(Area.id).where(Area.id == point.area_id).with_for_update())
+        sql.execute(sa.select(Area.id).where(Area.id == point.area_id).with_for_update())
 
 
-def _check_capacity(point: CheckinPoint, day: date) -> None:
+def _check_capacity(sql: sa.Connection, point: CheckinPoint, day: date) -> None:
     """After the write, inside its transaction: over a limit undoes the admission."""
     if point.capacity is not None and point.kind in SEATED:
         query = sa.select(sa.func.coalesce(sa.func.sum(Checkin.people), 0)).where(
             Checkin.point_id == point.id, Checkin.reason == "ok")
         if point.policy is Policy.daily:
             query = query.where(Checkin.day == day)
-        if db.session.scalar(query) > point.capacity:
+        if sql.scalar(query) > point.capacity:
             raise _Refusal("capacity_full")
     area = point.area if point.area_id is not None else None
     if area is not None and area.capacity is not None:
-        inside = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(Presence.people), 0))
-                                   .where(Presence.area_id == area.id))
+        inside = sql.scalar(sa.select(sa.func.coalesce(sa.func.sum(Presence.people), 0))
+                            .where(Presence.area_id == area.id))
         if inside > area.capacity:
             raise _Refusal("capacity_full")
 
 
-def _enter(point: CheckinPoint, ticket: Ticket, count: int, size: int, now: datetime) -> None:
+def _enter(sql: sa.Connection, point: CheckinPoint, ticket: Ticket, count: int, size: int, now: datetime) -> None:
     """Add `count` of the ticket to the point's area (IntegrityError: already all inside), moving them
     out of the area it leaves."""
     area = point.area
     if area is not None and area.leaves_area_id is not None:
-        _remove(area.leaves_area_id, ticket.id, count)
+        _remove(sql, area.leaves_area_id, ticket.id, count)
     if count < size:
-        added = db.session.execute(sa.update(Presence).where(
+        added = sql.execute(sa.update(Presence).where(
             Presence.area_id == point.area_id, Presence.ticket_id == ticket.id,
             Presence.people + count <= size).values(people=Presence.people + count)).rowcount
         if added:
             return
-    db.session.execute(_INSERT_PRESENCE, {"area_id": point.area_id, "ticket_id": ticket.id, "people": count,
-                                          "since": now})
+    sql.execute(_INSERT_PRESENCE, {"area_id": point.area_id, "ticket_id": ticket.id, "people": count,
+                                   "since": now})
 
 
-def _remove(area_id: int, ticket_id: int, count: int | None) -> int:
+def _remove(sql: sa.Connection, area_id: int, ticket_id: int, count: int | None) -> int:
     """Take `count` (None: all) of a ticket out of an area; how many were there to take."""
     where = (Presence.area_id == area_id, Presence.ticket_id == ticket_id)
-    inside = db.session.scalar(sa.select(Presence.people).where(*where)) or 0
+    inside = sql.scalar(sa.select(Presence.people).where(*where)) or 0
     if count is None or count >= inside:
-        db.session.execute(sa.delete(Presence).where(*where))
+        sql.execute(sa.delete(Presence).where(*where))
         return inside
-    db.session.execute(sa.update(Presence).where(*where).values(people=Presence.people - count))
+    sql.execute(sa.update(Presence).where(*where).values(people=Presence.people - count))
     return count
 
 
 def _leave(scan: dict, point: CheckinPoint, ticket: Ticket, people: int | None) -> Result:
-    left = _remove(point.area_id, ticket.id, people) if point.area_id is not None else (people or 1)
+    left = _remove(_sql(), point.area_id, ticket.id, people) if point.area_id is not None else (people or 1)
     row = dict(scan, ticket_id=ticket.id, reason="ok", people=left)
     try:
-        checkin_id = db.session.execute(_INSERT_CHECKIN, row).inserted_primary_key[0]
+        checkin_id = _sql().execute(_INSERT_CHECKIN, row).inserted_primary_key[0]
         db.session.commit()
     except sa.exc.IntegrityError:           # only a retried nonce can collide here
         db.session.rollback()
@@ -321,7 +329,7 @@ def _refuse(scan: dict, refusal: _Refusal, ticket: Ticket | None, conflict: bool
     row = dict(scan, ticket_id=getattr(ticket, "id", None), reason=refusal.reason, people=0, once_key=None,
                conflict=conflict)
     try:
-        checkin_id = db.session.execute(_INSERT_CHECKIN, row).inserted_primary_key[0]
+        checkin_id = _sql().execute(_INSERT_CHECKIN, row).inserted_primary_key[0]
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
@@ -359,7 +367,8 @@ def _reconcile(row: dict, point: CheckinPoint, ticket: Ticket) -> Result:
     if held is None:                      # the other admission was undone meanwhile: try again as new
         return _admit({k: v for k, v in row.items() if k not in ("ticket_id", "reason", "people", "once_key")},
                       point, ticket, row["people"])
-    twice = held.device_id is None or held.device_id != row["device_id"]
+    # Two different scanners (devices, or staff on the scan page) let the visitor in: a conflict.
+    twice = (held.device_id, held.staff_id) != (row["device_id"], row["staff_id"])
     if row["scanned_at"] >= held.scanned_at:
         return _refuse(row, _Refusal("already_redeemed", ticket, held.scanned_at), ticket, conflict=twice)
     # The offline scan was first: it takes the key, the stored one becomes the repeat.
