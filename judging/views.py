@@ -9,7 +9,7 @@ from fair.navigation import add_nav_group
 from judging import demo, models  # noqa: F401  the tables, for Alembic even before a route uses them
 
 bp = Blueprint("judging", __name__, url_prefix="/fairs/<slug>/judging")
-add_nav_group("judging", _l("评审"))
+add_nav_group("judging", _l("专家评审"))
 if demo.build not in LIVE_STEPS:
     LIVE_STEPS.append(demo.build)        # `fair demo` judges the demo fair too
 

@@ -8,6 +8,6 @@ from fair.booths import models  # noqa: F401  the tables, for Alembic even befor
 from fair.navigation import add_nav_group
 
 bp = Blueprint("booths", __name__, url_prefix="/fairs/<slug>")
-add_nav_group("booths", _l("展位"))
+add_nav_group("booths", _l("展位管理"))
 
 from fair.booths import placement_views, plan_views, public_views, signage_views  # noqa: E402,F401  routes on bp

@@ -29,7 +29,7 @@ from fair.visitors.forms import BulkForm, ImportForm, ReissueForm, RevokeForm, V
 from fair.visitors.models import VISITOR_KIND_LABELS, Ticket, TicketSource, VisitorKind
 from fair.visitors.views import bp
 
-add_fair_nav(60, _l("入场码"), "visitors.tickets", Role.organizer,
+add_fair_nav(60, _l("入场码管理"), "visitors.tickets", Role.organizer,
              also=("visitors.tickets_import", "visitors.tickets_bulk"))
 add_fair_nav(62, _l("现场登记"), "visitors.walk_in", Role.gate_staff)
 PER_PAGE = 50
