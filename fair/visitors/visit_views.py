@@ -2,6 +2,7 @@
 leave contact details; judging adds the vote), which ticket this phone uses, the visitor's own list; and
 for an exhibitor, who visited their projects and the contacts visitors chose to leave. Thin: every change
 goes through visitors.booth_visits."""
+import functools
 import io
 
 import sqlalchemy as sa
@@ -170,15 +171,25 @@ def forget(slug: str):
 
 # --- at a booth ---------------------------------------------------------------------------------------
 
+def at_the_booth(view):
+    """The view gets the URL's fair and public project and the ticket this phone uses; without a ticket
+    the visitor is asked for one instead."""
+    @functools.wraps(view)
+    def wrapped(slug: str, application_id: int):
+        fair = _public_fair(slug)
+        application = _project(fair, application_id)
+        ticket = booth_visits.current_ticket(fair)
+        if ticket is None:
+            return _needs_ticket(fair, application)
+        return view(fair, application, ticket)
+    return wrapped
+
+
 @bp.post("/projects/<int:application_id>/visit")
 @limiter.limit(_limit("FAIR_VISIT_LIMIT", DEFAULT_VISIT_LIMIT), key_func=_ticket_key)
 @limiter.limit(_limit("FAIR_VISIT_ADDRESS_LIMIT", DEFAULT_ADDRESS_LIMIT))
-def record_visit(slug: str, application_id: int):
-    fair = _public_fair(slug)
-    application = _project(fair, application_id)
-    ticket = booth_visits.current_ticket(fair)
-    if ticket is None:
-        return _needs_ticket(fair, application)
+@at_the_booth
+def record_visit(fair: Fair, application, ticket):
     if not ButtonForm().validate_on_submit():
         abort(400)
     booth_visits.record_visit(ticket, application)
@@ -189,12 +200,8 @@ def record_visit(slug: str, application_id: int):
 @bp.post("/projects/<int:application_id>/bookmark")
 @limiter.limit(_limit("FAIR_VISIT_LIMIT", DEFAULT_VISIT_LIMIT), key_func=_ticket_key)
 @limiter.limit(_limit("FAIR_VISIT_ADDRESS_LIMIT", DEFAULT_ADDRESS_LIMIT))
-def bookmark(slug: str, application_id: int):
-    fair = _public_fair(slug)
-    application = _project(fair, application_id)
-    ticket = booth_visits.current_ticket(fair)
-    if ticket is None:
-        return _needs_ticket(fair, application)
+@at_the_booth
+def bookmark(fair: Fair, application, ticket):
     form = BookmarkForm()
     if not form.validate_on_submit() or form.bookmarked.data not in ("0", "1"):
         abort(400)
@@ -206,13 +213,9 @@ def bookmark(slug: str, application_id: int):
 @bp.route("/projects/<int:application_id>/contact", methods=["GET", "POST"])
 @limiter.limit(_limit("FAIR_CONTACT_LIMIT", DEFAULT_CONTACT_LIMIT), key_func=_ticket_key, methods=["POST"])
 @limiter.limit(_limit("FAIR_VISIT_ADDRESS_LIMIT", DEFAULT_ADDRESS_LIMIT), methods=["POST"])
-def contact(slug: str, application_id: int):
+@at_the_booth
+def contact(fair: Fair, application, ticket):
     """The visitor's own choice: name, phone and a note for this project's team, with consent."""
-    fair = _public_fair(slug)
-    application = _project(fair, application_id)
-    ticket = booth_visits.current_ticket(fair)
-    if ticket is None:
-        return _needs_ticket(fair, application)
     visit = booth_visits.visit_of(ticket, application)
     if request.method == "GET":
         shared = booth_visits.shares(visit)
@@ -237,12 +240,8 @@ def contact(slug: str, application_id: int):
 
 
 @bp.post("/projects/<int:application_id>/contact/withdraw")
-def withdraw_contact(slug: str, application_id: int):
-    fair = _public_fair(slug)
-    application = _project(fair, application_id)
-    ticket = booth_visits.current_ticket(fair)
-    if ticket is None:
-        return _needs_ticket(fair, application)
+@at_the_booth
+def withdraw_contact(fair: Fair, application, ticket):
     if not ButtonForm().validate_on_submit():
         abort(400)
     booth_visits.withdraw_contact(ticket, application)
