@@ -133,13 +133,16 @@ def register_blueprints(app: Flask) -> None:
     from judging.api import blp as judging_api
     from judging.results_views import verify_bp as certificates_bp
     from judging.views import bp as judging_bp
+    from sponsorship.api import blp as sponsorship_api
+    from sponsorship.views import bp as sponsorship_bp
 
     for blueprint in (home_bp, auth_bp, fairs_bp, applications_bp, screening_bp, shortlist_bp, booths_bp,
-                      judging_bp, certificates_bp, visitors_bp, messages_bp, audit_bp):
+                      judging_bp, certificates_bp, sponsorship_bp, visitors_bp, messages_bp, audit_bp):
         app.register_blueprint(blueprint)
     api.register_blueprint(applications_api)
     api.register_blueprint(judging_api)
     api.register_blueprint(checkin_api)
+    api.register_blueprint(sponsorship_api)
 
     from fair.cli import register_commands
     register_commands(app)

@@ -1,0 +1,15 @@
+"""Sponsorship pages, one blueprint in modules by what they serve: profiles and bookmarks
+(profile_views), the catalog (catalog_views, with the JSON API in api.py), recommendations
+(recommend_views), meetings (meeting_views), agreements and signing (agreement_views), and the ledger,
+signing wall and caring units (ledger_views). Each adds its routes to `bp`."""
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from fair.navigation import add_nav_group
+from sponsorship import models  # noqa: F401  the tables, for Alembic even before a route uses them
+
+bp = Blueprint("sponsorship", __name__, url_prefix="/fairs/<slug>/sponsorship")
+add_nav_group("sponsorship", _l("资源对接"))
+
+from sponsorship import (agreement_views, catalog_views, ledger_views, meeting_views,  # noqa: E402,F401  routes on bp
+                         profile_views, recommend_views)
