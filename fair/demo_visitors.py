@@ -39,10 +39,10 @@ def build_visitors(fair: Fair, organizer: User, scale: str, progress: Callable[[
     venue = checkins.save_area(fair, checkins.AreaDetails("展馆", "Exhibition halls"), actor=organizer)
     points = {
         "entry": checkins.save_point(fair, checkins.PointDetails(
-            "east-gate", "东门入口", PointKind.entry, Policy.daily, "East gate", area_id=venue.id,
+            "gate", "东门入口", PointKind.entry, Policy.daily, "East gate", area_id=venue.id,
             offline_allowed=True, opens_at=OPENS, closes_at=CLOSES), actor=organizer),
         "exit": checkins.save_point(fair, checkins.PointDetails(
-            "east-gate-out", "东门出口", PointKind.exit, Policy.unlimited, "East gate (out)", area_id=venue.id,
+            "gate-out", "东门出口", PointKind.exit, Policy.unlimited, "East gate (out)", area_id=venue.id,
             offline_allowed=True), actor=organizer),
     }
     outdoor = [checkins.save_point(fair, checkins.PointDetails(

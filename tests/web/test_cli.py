@@ -7,7 +7,7 @@ from fair.booths.models import Booth
 from fair.demo import DEMO_PASSWORD, DEMO_SLUG, PEOPLE
 from fair.extensions import db
 from fair.fairs.models import Fair, Phase
-from fair.visitors.models import Checkin, Ticket
+from fair.visitors.models import Checkin, CheckinPoint, PointKind, Ticket
 from judging.models import Judge, JudgeAssignment
 
 
@@ -34,6 +34,8 @@ def test_demo_builds_a_live_fair_with_every_role(app, client):
     assert waiting and {pair.judge.user_id for pair in waiting} == {judge.id}   # the demo judge has work left
     admitted = db.session.scalar(sa.select(sa.func.count(Checkin.id)).where(Checkin.reason == "ok"))
     assert db.session.scalar(sa.select(sa.func.count(Ticket.id))) == 60 and admitted >= 40 + 15
+    gate = db.session.scalar(sa.select(CheckinPoint).where(CheckinPoint.fair_id == fair.id, CheckinPoint.slug == "gate"))
+    assert gate.kind == PointKind.entry                  # the main entrance newcomers and load tests scan at
     for email, _name, _org, roles, _admin in PEOPLE:
         user = db.session.scalar(sa.select(User).where(User.email == email))
         assert user.roles_in(fair) == set(roles)
