@@ -1,4 +1,6 @@
 """The `fair` console script: Flask's CLI with our commands (`fair demo`, `fair db upgrade`, ...)."""
+import time
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -35,7 +37,8 @@ def demo_command(scale: str, serve: bool, host: str, port: int) -> None:
     from fair.demo import DEMO_PASSWORD, build_demo
 
     upgrade()
-    result = build_demo(scale, progress=lambda message: click.echo(f"  {message}"))
+    started = time.perf_counter()
+    result = build_demo(scale, progress=lambda message: click.echo(f"  {time.perf_counter() - started:6.1f} s  {message}"))
     click.echo("")
     click.echo(click.style(f"演示展会 Demo fair: {result.fair.name}", bold=True))
     click.echo(f"  {'created' if result.created else 'already present'}; phase: {result.fair.phase.value}")

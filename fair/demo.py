@@ -12,6 +12,7 @@ from fair.auth import services as auth
 from fair.auth.models import OrganisationKind, Role, User
 from fair.demo_plan import build_plan
 from fair.demo_seed import seed_table
+from fair.demo_session import kept_loaded
 from fair.demo_visitors import build_visitors
 from fair.extensions import db
 from fair.fairs import services as fairs
@@ -182,13 +183,14 @@ def _screen(fair: Fair, organizer: User, reviewers: list[User], *, per_applicati
     rng = random.Random(2026)
     severity = {user.id: rng.uniform(-1.5, 1.5) for user in reviewers}
     quality: dict[int, float] = {}
-    for number, assignment in enumerate(assignments, 1):
-        merit = quality.setdefault(assignment.application_id, rng.gauss(6.2, 1.4))
-        points = {criterion.id: max(0, min(10, round(merit + severity[assignment.reviewer_id] + rng.gauss(0, 0.7))))
-                  for criterion in criteria}
-        screening.save_review(assignment, points=points, submit=True, actor=assignment.reviewer)
-        if number % 500 == 0 or number == len(assignments):
-            progress(f"reviews: {number:,} / {len(assignments):,}")
+    with kept_loaded():
+        for number, assignment in enumerate(assignments, 1):
+            merit = quality.setdefault(assignment.application_id, rng.gauss(6.2, 1.4))
+            points = {criterion.id: max(0, min(10, round(merit + severity[assignment.reviewer_id] + rng.gauss(0, 0.7))))
+                      for criterion in criteria}
+            screening.save_review(assignment, points=points, submit=True, actor=assignment.reviewer)
+            if number % 500 == 0 or number == len(assignments):
+                progress(f"reviews: {number:,} / {len(assignments):,}")
 
 
 def _shortlist(fair: Fair, organizer: User, *, size: int, progress: Callable[[str], None]) -> None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from fair.auth.models import User
 from fair.extensions import db
+from fair.demo_session import kept_loaded
 from fair.fairs.models import Fair
 from fair.times import from_local
 from fair.visitors import checkins, services
@@ -57,9 +58,7 @@ def build_visitors(fair: Fair, organizer: User, scale: str, progress: Callable[[
     days = [fair.starts_on + timedelta(days=offset) for offset in range((fair.ends_on - fair.starts_on).days + 1)]
 
     visitors = rng.sample(range(len(codes)), counts["entries"])
-    session = db.session()
-    session.expire_on_commit = False        # tens of thousands of scans need not re-read the fair after each
-    try:
+    with kept_loaded():
         for done, index in enumerate(visitors, start=1):
             day = days[done % len(days)]
             arrived = _moment(fair, day, rng)
@@ -75,8 +74,6 @@ def build_visitors(fair: Fair, organizer: User, scale: str, progress: Callable[[
                             staff=organizer, scanned_at=_moment(fair, days[done % len(days)], rng))
             if done % 5000 == 0:
                 progress(f"outdoor check-ins: {done:,} / {counts['outdoor']:,}")
-    finally:
-        session.expire_on_commit = True
 
 
 def _moment(fair: Fair, day, rng: random.Random) -> datetime:
