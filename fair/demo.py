@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 from typing import Callable
 
 import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
 from fair.applications import services as applications
 from fair.applications.models import Application, QuotaDimension, ReviewAssignment
@@ -160,9 +161,10 @@ def _move_to(fair: Fair, phase: Phase, organizer: User) -> None:
 
 def _seed_reviewers(fair: Fair, organizer: User, progress: Callable[[str], None]) -> list[User]:
     progress(f"seed reviewers: {SEED_REVIEWERS}")
-    people = []
+    people, password_hash = [], generate_password_hash(DEMO_PASSWORD)
     for number in range(1, SEED_REVIEWERS + 1):
-        user = auth.create_user(f"reviewer{number:02d}@seed.demo.fair", f"评审专家{number:02d}", DEMO_PASSWORD)
+        user = auth.create_user(f"reviewer{number:02d}@seed.demo.fair", f"评审专家{number:02d}", DEMO_PASSWORD,
+                                password_hash=password_hash)
         auth.grant_role(fair, user, Role.reviewer, actor=organizer)
         people.append(user)
     return people

@@ -10,6 +10,7 @@ import uuid
 from typing import Callable
 
 import numpy as np
+from werkzeug.security import generate_password_hash
 
 from fair.auth import services as auth
 from fair.auth.models import User
@@ -33,7 +34,8 @@ def build(fair: Fair, organizer: User, scale: str, progress: Callable[[str], Non
     demo_judge = auth.find_user("judge@demo.fair")
     judges = [_judge(fair, organizer, demo_judge, 0)]
     count = SEED_JUDGES if scale == "seed" else 3
-    judges += [_judge(fair, organizer, _new_user(number), number) for number in range(1, count)]
+    password_hash = generate_password_hash(JUDGE_PASSWORD)
+    judges += [_judge(fair, organizer, _new_user(number, password_hash), number) for number in range(1, count)]
     services.set_judges_per_project(fair, 3 if scale == "seed" else 2, organizer)
     services.open_judging(fair, organizer)
     assigning.run_assignment(fair, actor=organizer)
@@ -45,9 +47,9 @@ def build(fair: Fair, organizer: User, scale: str, progress: Callable[[str], Non
         awards.publish(fair, actor=organizer)
 
 
-def _new_user(number: int) -> User:
+def _new_user(number: int, password_hash: str) -> User:
     name = SURNAMES[number % len(SURNAMES)] + GIVEN[(number * 7) % len(GIVEN)]
-    return auth.create_user(f"judge{number:02d}@demo.fair", name, JUDGE_PASSWORD)
+    return auth.create_user(f"judge{number:02d}@demo.fair", name, JUDGE_PASSWORD, password_hash=password_hash)
 
 
 def _judge(fair: Fair, organizer: User, user: User, number: int) -> Judge:
