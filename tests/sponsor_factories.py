@@ -33,7 +33,7 @@ def make_sponsor(fair: Fair, *, kind: OrganisationKind = OrganisationKind.enterp
 
 def make_representative(sponsor: SponsorProfile, **overrides):
     """A user of the sponsor's organisation with the sponsor role in its fair."""
-    return make_member(sponsor.fair, Role.sponsor, organisation_id=sponsor.organisation_id, **overrides)
+    return make_member(sponsor.fair, Role.sponsor, organisation=sponsor.organisation, **overrides)
 
 
 def make_project(fair: Fair, **overrides):
@@ -43,7 +43,7 @@ def make_project(fair: Fair, **overrides):
 
 def make_project_representative(application, **overrides):
     """A user of the project's organisation with the exhibitor role in its fair."""
-    return make_member(application.fair, Role.exhibitor, organisation_id=application.organisation_id, **overrides)
+    return make_member(application.fair, Role.exhibitor, organisation=application.organisation, **overrides)
 
 
 def make_meeting_area(fair: Fair, *, tables: int = 2, slots: int = 4, minutes: int = 30,
