@@ -161,7 +161,9 @@ def facts_of(agreement: Agreement) -> agreement_text.AgreementFacts:
 
 
 def text_of(agreement: Agreement) -> str:
-    """The exact text of this version as it reads now."""
+    """The exact text of this version: as the sponsor signed it once signed, as it reads now before."""
+    if agreement.signed_text is not None:
+        return agreement.signed_text
     return agreement_text.render(facts_of(agreement))
 
 
@@ -375,6 +377,7 @@ def sign(agreement: Agreement, actor: User, text_sha256: str, address: str = "")
     the text is read-only."""
     check_can_sign(agreement, actor)
     digest = _check_text(agreement, text_sha256)
+    agreement.signed_text = text_of(agreement)
     signature = _signature(agreement, Side.sponsor, actor, digest, address)
     agreement.status = AgreementStatus.sponsor_signed
     audit(actor, SIGNED, agreement, before={"status": AgreementStatus.draft.value},

@@ -255,6 +255,9 @@ class Agreement(db.Model):
     period_start: Mapped[date]
     period_end: Mapped[date]
     terms: Mapped[str] = mapped_column(sa.Text, default="")
+    # The exact text as the sponsor signed it: fixed from then on, even if a party or the project is
+    # renamed later; the countersignature, the PDF and the verification page use it.
+    signed_text: Mapped[Optional[str]] = mapped_column(sa.Text)
     drafted_by_side: Mapped[Side] = mapped_column(enum_column(Side, name="agreement_drafted_by"))
     drafted_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

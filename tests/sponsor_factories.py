@@ -1,6 +1,5 @@
 """Sponsorship test data. Rows are added directly (test data, not a person's change); tests of the
 services themselves call the services."""
-import hashlib
 import itertools
 import secrets
 from datetime import date, datetime, timedelta, timezone
@@ -9,6 +8,7 @@ from fair.auth.models import OrganisationKind, Role
 from fair.extensions import db
 from fair.fairs.models import Fair
 from fair.times import utcnow
+from sponsorship import agreements
 from sponsorship.models import (Agreement, AgreementStatus, MeetingSlot, MeetingTable, Side, Signature,
                                 SponsorProfile)
 from tests.factories import make_member, make_organisation, make_shortlisted
@@ -61,7 +61,7 @@ def make_meeting_area(fair: Fair, *, tables: int = 2, slots: int = 4, minutes: i
 
 def make_agreement(sponsor: SponsorProfile, application, *, amount_fen: int = 10_000_000,
                    status: AgreementStatus = AgreementStatus.signed, **overrides) -> Agreement:
-    """An agreement in `status`; signed ones carry both signatures (rows added directly)."""
+    """An agreement in `status`; signed ones carry their text and both signatures (rows added directly)."""
     number = next(_numbers)
     values = {"number": f"XY-{number:04d}", "support_kinds": ["funds"], "period_start": date(2027, 6, 1),
               "period_end": date(2028, 5, 31), "terms": "支持方资助项目运营，项目方按季度报告进展。",
@@ -71,9 +71,11 @@ def make_agreement(sponsor: SponsorProfile, application, *, amount_fen: int = 10
                           amount_fen=amount_fen, status=status, **values)
     db.session.add(agreement)
     db.session.flush()
-    digest = hashlib.sha256(f"{agreement.number}:{amount_fen}".encode()).hexdigest()
     sides = {AgreementStatus.sponsor_signed: [Side.sponsor],
              AgreementStatus.signed: [Side.sponsor, Side.exhibitor]}.get(status, [])
+    if sides:
+        agreement.signed_text = agreements.text_of(agreement)
+    digest = agreements.text_sha256(agreement)
     for side in sides:
         db.session.add(Signature(agreement_id=agreement.id, side=side, signer_name="签署人", text_sha256=digest))
     if status is AgreementStatus.signed:

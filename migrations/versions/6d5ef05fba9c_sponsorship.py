@@ -157,6 +157,7 @@ def upgrade():
     sa.Column('period_start', sa.Date(), nullable=False),
     sa.Column('period_end', sa.Date(), nullable=False),
     sa.Column('terms', sa.Text(), nullable=False),
+    sa.Column('signed_text', sa.Text(), nullable=True),
     sa.Column('drafted_by_side', sa.Enum('sponsor', 'exhibitor', name='agreement_drafted_by', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('drafted_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),

@@ -339,10 +339,22 @@ def test_a_text_changed_after_the_page_was_shown_is_not_signed(app, parties):
     assert agreement.status is AgreementStatus.draft and not agreement.signatures
 
 
-def test_countersigning_a_text_changed_since_the_sponsor_signed_is_refused(parties):
+def test_the_signed_text_stays_as_signed_when_a_name_changes_later(parties):
+    agreement = draft(parties)
+    title = parties.project.title
+    agreements.sign(agreement, parties.sponsor_rep, agreements.text_sha256(agreement))
+    parties.project.title = "银龄食堂社区助餐（扩大版）"           # renamed after the sponsor signed
+    db.session.commit()
+    assert title in agreements.text_of(agreement) and "扩大版" not in agreements.text_of(agreement)
+    agreements.countersign(agreement, parties.exhibitor_rep, agreements.text_sha256(agreement))
+    assert agreement.status is AgreementStatus.signed
+    assert {signature.text_sha256 for signature in agreement.signatures} == {agreements.text_sha256(agreement)}
+
+
+def test_countersigning_a_text_altered_since_the_sponsor_signed_is_refused(parties):
     agreement = draft(parties)
     agreements.sign(agreement, parties.sponsor_rep, agreements.text_sha256(agreement))
-    parties.project.title = "银龄食堂社区助餐（扩大版）"           # a name changed under the signed text
+    agreement.signed_text += "\n四、附加条款。"                     # altered behind the services' back
     db.session.commit()
     refusal = refused(lambda: agreements.countersign(agreement, parties.exhibitor_rep,
                                                      agreements.text_sha256(agreement)), "text_changed")
