@@ -122,6 +122,8 @@ def register_blueprints(app: Flask) -> None:
     from fair.applications.views import bp as applications_bp
     from fair.audit.views import bp as audit_bp
     from fair.booths.views import bp as booths_bp
+    from fair.console.api import blp as console_api
+    from fair.console.views import bp as console_bp
     from fair.auth.views import bp as auth_bp
     from fair.fairs.views import bp as fairs_bp
     from fair.home.views import bp as home_bp
@@ -137,12 +139,13 @@ def register_blueprints(app: Flask) -> None:
     from sponsorship.views import bp as sponsorship_bp
 
     for blueprint in (home_bp, auth_bp, fairs_bp, applications_bp, screening_bp, shortlist_bp, booths_bp,
-                      judging_bp, certificates_bp, sponsorship_bp, visitors_bp, messages_bp, audit_bp):
+                      judging_bp, certificates_bp, sponsorship_bp, visitors_bp, messages_bp, audit_bp, console_bp):
         app.register_blueprint(blueprint)
     api.register_blueprint(applications_api)
     api.register_blueprint(judging_api)
     api.register_blueprint(checkin_api)
     api.register_blueprint(sponsorship_api)
+    api.register_blueprint(console_api)
 
     from fair.cli import register_commands
     register_commands(app)
