@@ -79,6 +79,7 @@ FORMS = ["志愿服务项目", "公益行动", "服务计划", "志愿服务", "
 SUPPORTS = ["资金", "物资", "志愿者", "场地", "专业服务"]
 APPLICATIONS = 3_500
 ORGANISATIONS = 3_000
+DRAFTS = 220                    # started by applicants who never submitted
 
 
 def _pick(rng: random.Random, weighted: dict) -> str:
@@ -141,7 +142,8 @@ def _project(rng: random.Random, organisation: dict, category: str, taken: set) 
 
 
 def seed_table(categories: list[str], opens_at: datetime, closes_at: datetime, timezone: str) -> list[list]:
-    """The import table (headings first) of the seed's applications; most submitted inside the window."""
+    """The import table (headings first) of the seed's applications: APPLICATIONS submitted inside the window,
+    and DRAFTS more that were started and never submitted (received applications count only the former)."""
     rng = random.Random(2026)
     organisations = _organisations(rng)
     owners = organisations + [rng.choice(organisations) for _ in range(APPLICATIONS - ORGANISATIONS)]
@@ -150,9 +152,10 @@ def seed_table(categories: list[str], opens_at: datetime, closes_at: datetime, t
     window = (closes_at - opens_at).total_seconds()
     taken: set = set()
     rows = []
-    for organisation in owners:
+    drafters = [rng.choice(organisations) for _ in range(DRAFTS)]
+    for number, organisation in enumerate(owners + drafters):
         row = {**organisation, **_project(rng, organisation, rng.choices(categories, weights)[0], taken)}
-        submitted = rng.random() < 0.94
+        submitted = number < APPLICATIONS
         row["status"] = "已提交" if submitted else "草稿"
         # Applicants hurry near the deadline: later times are likelier.
         at = opens_at + timedelta(seconds=window * rng.random() ** 0.5)

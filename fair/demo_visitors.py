@@ -19,8 +19,9 @@ from fair.visitors import checkins, services
 from fair.visitors.models import PointKind, Policy, Ticket, TicketSource, VisitorKind
 
 OPENS, CLOSES = time(9), time(17)
-SEED = {"tickets": 50_000, "entries": 31_000, "outdoor": 10_000}
-SMALL = {"tickets": 60, "entries": 40, "outdoor": 15}
+# People, not tickets: a school group's one ticket brings its whole class through the gate.
+SEED = {"visitors": 50_000, "entries": 31_000, "outdoor": 10_000}
+SMALL = {"visitors": 60, "entries": 40, "outdoor": 15}
 STAY_ON = 0.9                   # share of the day's visitors who have left by the exit gate
 KINDS = [(VisitorKind.public, 70), (VisitorKind.volunteer, 15), (VisitorKind.group, 8), (VisitorKind.media, 3),
          (VisitorKind.guest, 4)]
@@ -50,14 +51,14 @@ def build_visitors(fair: Fair, organizer: User, scale: str, progress: Callable[[
         slug, name, PointKind.activity, Policy.once, name_en, opens_at=OPENS, closes_at=CLOSES), actor=organizer)
         for slug, name, name_en in ACTIVITIES]
 
-    progress(f"visitors: {counts['tickets']:,} tickets")
-    rows = [_visitor(rng, number) for number in range(counts["tickets"])]
+    progress(f"visitors: {counts['visitors']:,}")
+    rows = _visitors(rng, counts["visitors"])
     services.issue_tickets(fair, rows, source=TicketSource.online, actor=organizer, note="demo")
     tickets = db.session.scalars(sa.select(Ticket).where(Ticket.fair_id == fair.id).order_by(Ticket.id)).all()
     codes = services.qr_texts(fair, tickets)
     days = [fair.starts_on + timedelta(days=offset) for offset in range((fair.ends_on - fair.starts_on).days + 1)]
 
-    visitors = rng.sample(range(len(codes)), counts["entries"])
+    visitors = _people(rng, tickets, range(len(tickets)), counts["entries"])
     with kept_loaded():
         for done, index in enumerate(visitors, start=1):
             day = days[done % len(days)]
@@ -68,12 +69,45 @@ def build_visitors(fair: Fair, organizer: User, scale: str, progress: Callable[[
                 left = min(arrived + timedelta(minutes=rng.randint(40, 300)), closing)
                 checkins.redeem(fair, points["exit"], codes[index], staff=organizer, scanned_at=left)
             if done % 5000 == 0:
-                progress(f"venue entries: {done:,} / {counts['entries']:,}")
-        for done in range(1, counts["outdoor"] + 1):
-            checkins.redeem(fair, outdoor[done % len(outdoor)], codes[visitors[done % len(visitors)]],
-                            staff=organizer, scanned_at=_moment(fair, days[done % len(days)], rng))
+                progress(f"venue entries: {done:,} tickets")
+        for done, index in enumerate(_people(rng, tickets, visitors, counts["outdoor"]), start=1):
+            checkins.redeem(fair, outdoor[done % len(outdoor)], codes[index], staff=organizer,
+                            scanned_at=_moment(fair, days[done % len(days)], rng))
             if done % 5000 == 0:
-                progress(f"outdoor check-ins: {done:,} / {counts['outdoor']:,}")
+                progress(f"outdoor check-ins: {done:,} tickets")
+
+
+def _visitors(rng: random.Random, people: int) -> list[services.VisitorDetails]:
+    """Tickets for exactly `people` visitors: most alone, some school groups of 8 to 40 on one ticket (no
+    group over a tenth of everyone, so a small demo is not one school's outing)."""
+    rows, left = [], people
+    while left:
+        row = _visitor(rng, len(rows))
+        if row.group_size > min(left, people // 10):
+            row = services.VisitorDetails(row.name, row.phone, VisitorKind.public)
+        rows.append(row)
+        left -= row.group_size
+    return rows
+
+
+def _people(rng: random.Random, tickets: list[Ticket], among, people: int) -> list[int]:
+    """Indexes of tickets, drawn from `among` in a random order, whose groups add up to exactly `people`:
+    groups up to half of them, then single visitors to the exact count (so a later draw from these has
+    single visitors enough for its own exact count)."""
+    order = list(among)
+    rng.shuffle(order)
+    groups = [index for index in order if tickets[index].group_size > 1]
+    singles = [index for index in order if tickets[index].group_size == 1]
+    chosen, total = [], 0
+    for index in groups:
+        if total + tickets[index].group_size <= people // 2:
+            chosen.append(index)
+            total += tickets[index].group_size
+    if people - total > len(singles):
+        raise ValueError(f"not enough visitors for {people} people")
+    chosen += singles[:people - total]
+    rng.shuffle(chosen)
+    return chosen
 
 
 def _moment(fair: Fair, day, rng: random.Random) -> datetime:

@@ -330,7 +330,8 @@ def test_the_demo_seed_is_a_clean_import(fair):
     table = seed_table([category.name for category in fair.categories], fair.applications_open_at,
                        fair.applications_close_at, fair.timezone)
     report = services.check_import(fair, table)
-    assert report.problems == [] and len(report.rows) == 3_500 and report.new_organisations == 3_000
+    assert report.problems == [] and len(report.rows) == 3_500 + 220 and report.new_organisations == 3_000
+    assert sum(row.status is ApplicationStatus.submitted for row in report.rows) == 3_500    # and 220 drafts
     assert len({row.organisation.city for row in report.rows}) == 13
     assert all(credit_code.is_valid(row.organisation.credit_code) for row in report.rows)
 
