@@ -127,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from fair.auth.views import bp as auth_bp
     from fair.fairs.views import bp as fairs_bp
     from fair.home.views import bp as home_bp
+    from fair.jobs.views import bp as jobs_bp
     from fair.messages.views import bp as messages_bp
     from fair.screening.views import bp as screening_bp
     from fair.shortlist.views import bp as shortlist_bp
@@ -139,7 +140,8 @@ def register_blueprints(app: Flask) -> None:
     from sponsorship.views import bp as sponsorship_bp
 
     for blueprint in (home_bp, auth_bp, fairs_bp, applications_bp, screening_bp, shortlist_bp, booths_bp,
-                      judging_bp, certificates_bp, sponsorship_bp, visitors_bp, messages_bp, audit_bp, console_bp):
+                      judging_bp, certificates_bp, sponsorship_bp, visitors_bp, messages_bp, audit_bp, console_bp,
+                      jobs_bp):
         app.register_blueprint(blueprint)
     api.register_blueprint(applications_api)
     api.register_blueprint(judging_api)

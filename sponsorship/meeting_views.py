@@ -319,12 +319,8 @@ def agenda_of(user, fair: Fair) -> Agenda:
 def agenda(fair: Fair):
     return render_template("sponsorship/meetings.html", fair=fair, agenda=agenda_of(current_user, fair),
                            answer_form=AnswerForm(formdata=None), cancel_form=CancelForm(formdata=None),
-                           catalog_url=_url_if("sponsorship.catalog", slug=fair.slug))
+                           catalog_url=url_for("sponsorship.catalog", slug=fair.slug))
 
-
-
-def _url_if(endpoint: str, **values) -> str | None:
-    return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
 
 
 # --- the .ics file --------------------------------------------------------------------------------------
