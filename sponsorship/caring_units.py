@@ -1,0 +1,204 @@
+"""Caring units (爱心单位): organisations the organizer recognises for their support of the fair, chosen
+among its sponsors, each with the citation its certificate prints; and the certificates themselves.
+
+The certificate part is plain data in, PDF bytes out, like the award certificates: A4 landscape, Chinese
+text in the embedded CJK font (searchable and copyable), and a QR code carrying the public verification
+URL with the unit's random code, also printed for reading out on the phone. Its words are Chinese only:
+the certificates are for a Chinese-speaking fair."""
+import io
+import secrets
+import string
+from dataclasses import dataclass
+from typing import Iterable
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from reportlab.lib.colors import HexColor
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.pdfgen.canvas import Canvas
+from sqlalchemy.orm import joinedload
+
+from fair.audit.log import audit, snapshot
+from fair.auth.models import Organisation, User
+from fair.documents.pdf import CJKFont, cjk_font, draw_text, fit, new_canvas
+from fair.documents.qrcodes import draw_qr
+from fair.extensions import db
+from fair.fairs.models import Fair
+from fair.refusal import Refused
+from sponsorship.access import is_organizer
+from sponsorship.models import Agreement, AgreementStatus, CaringUnit, SponsorProfile
+
+CITATION_LENGTH = 300
+REASON_LENGTH = 500
+# What the designation form offers to start from; printed as written, so Chinese whatever the page's language.
+DEFAULT_CITATION = "贵单位热心公益，在本届展示交流会中积极对接并支持志愿服务项目，为推动志愿服务事业发展作出了积极贡献。"
+UNIT_FIELDS = ("organisation_id", "citation")
+CODE_ALPHABET = "".join(sorted(set(string.ascii_letters + string.digits) - set("0O1lI")))
+CODE_LENGTH = 32
+
+
+# --- services ----------------------------------------------------------------------------------------------
+
+def caring_units_of(fair: Fair) -> list[CaringUnit]:
+    """The fair's caring units with their organisations, in the order they were designated."""
+    return db.session.scalars(sa.select(CaringUnit).where(CaringUnit.fair_id == fair.id)
+                              .options(joinedload(CaringUnit.organisation))
+                              .order_by(CaringUnit.created_at, CaringUnit.id)).all()
+
+
+def signed_by_organisation(fair: Fair) -> dict[int, int]:
+    """Each sponsoring organisation's signed money in the fair (fen), in one query."""
+    rows = db.session.execute(
+        sa.select(SponsorProfile.organisation_id, sa.func.coalesce(sa.func.sum(Agreement.amount_fen), 0))
+        .join(Agreement, Agreement.sponsor_id == SponsorProfile.id)
+        .where(SponsorProfile.fair_id == fair.id, Agreement.status == AgreementStatus.signed)
+        .group_by(SponsorProfile.organisation_id))
+    return {organisation_id: int(amount) for organisation_id, amount in rows}
+
+
+def candidates(fair: Fair) -> list[Organisation]:
+    """The fair's sponsoring organisations that are not caring units yet, by name."""
+    designated = sa.select(CaringUnit.organisation_id).where(CaringUnit.fair_id == fair.id)
+    return db.session.scalars(
+        sa.select(Organisation).join(SponsorProfile, SponsorProfile.organisation_id == Organisation.id)
+        .where(SponsorProfile.fair_id == fair.id, Organisation.id.not_in(designated))
+        .order_by(Organisation.name, Organisation.id)).all()
+
+
+def designate_caring_unit(fair: Fair, organisation: Organisation | None, citation: str,
+                          actor: User | None) -> CaringUnit:
+    """Recognise one of the fair's sponsoring organisations as a caring unit (audited); `actor` None is the
+    system (the demo builder)."""
+    _require_organizer(actor, fair)
+    citation = _citation(citation)
+    if organisation is None or not db.session.scalar(sa.select(SponsorProfile.id).where(
+            SponsorProfile.fair_id == fair.id, SponsorProfile.organisation_id == organisation.id)):
+        raise Refused(_("请选择本届的一个支持方单位。"), "not_a_sponsor", "organisation")
+    unit = CaringUnit(fair_id=fair.id, organisation_id=organisation.id, citation=citation,
+                      certificate_code=new_code(), designated_by_id=getattr(actor, "id", None))
+    unit.fair, unit.organisation = fair, organisation
+    db.session.add(unit)
+    try:
+        audit(actor, "sponsorship.caring_unit.designated", unit, fair=fair, after=snapshot(unit, UNIT_FIELDS))
+        db.session.commit()
+    except sa.exc.IntegrityError:           # the unique (fair, organisation): designated already, perhaps just now
+        db.session.rollback()
+        raise Refused(_("“%(name)s”已是本届的爱心单位。", name=organisation.name), "already_designated",
+                      "organisation") from None
+    return unit
+
+
+def remove_caring_unit(unit: CaringUnit, reason: str, actor: User | None) -> None:
+    """Take a designation back, saying why (audited with what it was); its certificate stops verifying."""
+    fair = unit.fair
+    _require_organizer(actor, fair)
+    reason = (reason or "").strip()
+    if not reason:
+        raise Refused(_("请说明取消的理由。"), "reason_required", "reason")
+    if len(reason) > REASON_LENGTH:
+        raise Refused(_("不能超过 %(n)d 个字。", n=REASON_LENGTH), "too_long", "reason")
+    audit(actor, "sponsorship.caring_unit.removed", unit, fair=fair,
+          before=snapshot(unit, UNIT_FIELDS) | {"certificate_code": unit.certificate_code}, after={"reason": reason})
+    db.session.delete(unit)
+    db.session.commit()
+
+
+def new_code() -> str:
+    """A certificate's public code, never an id: 32 random letters and digits (186 bits). Without 0/O, 1/l/I,
+    '-' or '_', it reads out on the phone unambiguously and never ends in a hyphen a text tool would join."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _require_organizer(actor: User | None, fair: Fair) -> None:
+    if actor is not None and not is_organizer(actor, fair):
+        raise Refused(_("只有组织方可以管理爱心单位。"), "not_allowed")
+
+
+def _citation(text: str) -> str:
+    text = " ".join((text or "").split())
+    if not text:
+        raise Refused(_("请填写证书上的表彰词。"), "citation_required", "citation")
+    if len(text) > CITATION_LENGTH:
+        raise Refused(_("不能超过 %(n)d 个字。", n=CITATION_LENGTH), "too_long", "citation")
+    return text
+
+
+# --- certificates ------------------------------------------------------------------------------------------
+
+PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
+FRAME = 28                             # the outer border's distance from the paper's edge
+TEXT_WIDTH = PAGE_WIDTH - 2 * 110
+QR_SIZE = 104                          # points, quiet zone included: 3.7 cm, read by a phone at arm's length
+RED = HexColor("#b22222")
+GOLD = HexColor("#b8860b")
+GREY = HexColor("#555555")
+HEADING = "荣誉证书"
+TITLE = "爱心单位"
+QR_CAPTION = "扫码验证证书真伪"
+
+
+@dataclass(frozen=True)
+class CaringCertificate:
+    """What one caring unit's certificate says; `date` is already written out (e.g. 2027年5月22日)."""
+
+    fair_name: str
+    organisation: str
+    citation: str
+    date: str
+    code: str
+    url: str                           # the public verification page for `code`
+
+
+def render_caring_certificates(certificates: Iterable[CaringCertificate], *, title: str,
+                               font_setting: str | None = None) -> bytes:
+    """One PDF with a page per certificate, in the order given."""
+    certificates = list(certificates)
+    if not certificates:
+        raise ValueError("a PDF needs at least one page: no certificates given")
+    font = cjk_font(font_setting)
+    buffer = io.BytesIO()
+    canvas = new_canvas(buffer, title=title, font=font, pagesize=landscape(A4))
+    for certificate in certificates:
+        draw_caring_certificate(canvas, certificate, font)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def draw_caring_certificate(canvas: Canvas, certificate: CaringCertificate, font: CJKFont) -> None:
+    """One certificate on the current page, worded as Chinese honour certificates are: to the organisation,
+    the citation, the title conferred; the QR code with the code bottom left, the issuer and date bottom right."""
+    _frame(canvas)
+    y = _block(canvas, font, HEADING, PAGE_HEIGHT - 70, [44], bold=True, colour=RED)
+    y = _block(canvas, font, f"{certificate.organisation}：", y - 24, [24, 20, 18, 16], max_lines=2, bold=True)
+    y = _block(canvas, font, certificate.citation, y - 8, [17, 15, 13, 12], max_lines=4, colour=GREY)
+    y = _block(canvas, font, "特授予贵单位", y - 10, [16])
+    y = _block(canvas, font, f"“{TITLE}”", y - 4, [48], bold=True, colour=RED)
+    _block(canvas, font, "荣誉称号，特发此证。", y - 6, [16])
+    bottom = FRAME + 22
+    draw_qr(canvas, certificate.url, FRAME + 24, bottom + 14, QR_SIZE)
+    draw_text(canvas, FRAME + 24 + QR_SIZE / 2, bottom, QR_CAPTION, font, 9, align="centre", colour=GREY)
+    draw_text(canvas, FRAME + 40 + QR_SIZE, bottom + 14, f"证书编号：{certificate.code}", font, 9, colour=GREY)
+    draw_text(canvas, PAGE_WIDTH - FRAME - 40, bottom + 60, f"{certificate.fair_name}组委会", font, 16, align="right")
+    draw_text(canvas, PAGE_WIDTH - FRAME - 40, bottom + 34, certificate.date, font, 16, align="right")
+
+
+def _frame(canvas: Canvas) -> None:
+    canvas.saveState()
+    canvas.setStrokeColor(GOLD)
+    canvas.setLineWidth(4)
+    canvas.rect(FRAME, FRAME, PAGE_WIDTH - 2 * FRAME, PAGE_HEIGHT - 2 * FRAME)
+    canvas.setLineWidth(1)
+    canvas.rect(FRAME + 8, FRAME + 8, PAGE_WIDTH - 2 * FRAME - 16, PAGE_HEIGHT - 2 * FRAME - 16)
+    canvas.restoreState()
+
+
+def _block(canvas: Canvas, font: CJKFont, text: str, top: float, sizes: list[float], *, max_lines: int = 1,
+           **style) -> float:
+    """`text` centred in lines below `top`, as large as `sizes` allow; returns the last baseline."""
+    size, lines = fit(text, font, TEXT_WIDTH, sizes, max_lines=max_lines, leading=1.35)
+    y = top
+    for line in lines:
+        y -= size * 1.35
+        draw_text(canvas, PAGE_WIDTH / 2, y, line, font, size, align="centre", **style)
+    return y
