@@ -373,8 +373,9 @@ def test_the_figures_take_a_fixed_handful_of_queries(known):
     db.session.refresh(known.fair)
     with count_queries() as statements:
         stats.figures(known.fair)
-    # pipeline, booths, tickets + inside now, check-ins by kind; judging's counts, its state, tiers, awards
-    assert len(statements) == 8
+    # pipeline, booths, tickets + inside now, check-ins by kind; judging's counts, its state, tiers, awards;
+    # sponsorship's counts and the ledger's signed totals, payments and caring units
+    assert len(statements) == 12
 
 
 # --- fair in numbers ----------------------------------------------------------------------------------------
