@@ -26,7 +26,8 @@ from fair.documents.pdf import cjk_font  # noqa: E402
 from fair.extensions import db  # noqa: E402
 from fair.fairs.models import Fair  # noqa: E402
 from fair.times import utcnow  # noqa: E402
-from judging.awards import awards_of, new_code  # noqa: E402
+from fair.documents.codes import public_code  # noqa: E402
+from judging.awards import awards_of  # noqa: E402
 from judging.certificates import render_certificates  # noqa: E402
 from judging.models import Award, AwardTier, JudgingSetup  # noqa: E402
 from judging.queries import DEFAULT_TIERS  # noqa: E402
@@ -56,7 +57,7 @@ def awarded_fair(workdir: Path, database_url: str | None):
         db.session.flush()
         places = [tier for tier in tiers for _ in range(tier.count)]
         db.session.add_all(Award(fair_id=fair.id, application_id=application_id, tier_id=tier.id, rank=rank,
-                                 estimate=90.0 - rank / 2, certificate_code=new_code())
+                                 estimate=90.0 - rank / 2, certificate_code=public_code())
                            for rank, (application_id, tier) in enumerate(zip(chosen, places), start=1))
         db.session.commit()
         db.session.remove()

@@ -15,7 +15,6 @@ tier whatever their order and are listed by project id.
 Before the freeze the organizer's decisions are rows of their own (AwardOverride: a tier or no award for
 one project; TieDecision: the order of one tied set), each change audited. The freeze turns the results,
 with these decisions, into Award rows; after it nothing changes."""
-import secrets
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from fair.audit.log import audit
 from fair.auth.models import User
 from fair.booths.models import Booth, Zone
 from fair.booths.placing import PLACEABLE
+from fair.documents.codes import public_code
 from fair.extensions import db
 from fair.fairs.models import Fair
 from fair.messages.services import send_message
@@ -439,18 +439,13 @@ def freeze(fair: Fair, *, actor: User) -> int:
                              rank=entry.rank, estimate=entry.estimate,
                              reason=entry.pin.reason if entry.pin else entry.decided,
                              decided_by_id=entry.pin.actor_id if entry.pin else None,
-                             certificate_code=new_code())
+                             certificate_code=public_code())
                        for entry in awarded)
     setup.frozen_at, setup.frozen_by_id = now, actor.id
     tally = Counter(entry.tier.name for entry in awarded)
     audit(actor, "judging.results.frozen", fair, after={"awards": len(awarded), "by_tier": dict(tally)})
     _commit_once(_("另一位组织方刚刚定稿了评审结果，请刷新页面。"))
     return len(awarded)
-
-
-def new_code() -> str:
-    """A certificate's public code: 24 random bytes, 32 URL-safe characters, never derived from an id."""
-    return secrets.token_urlsafe(24)
 
 
 def _commit_once(message: str) -> None:

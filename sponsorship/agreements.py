@@ -12,7 +12,6 @@ A signature holds the SHA-256 of the exact text its signer was shown (agreement_
 page posts back the hash it showed, and a text changed in between is refused rather than signed unseen.
 Totals elsewhere count status `signed` only, so they always equal the signed agreements."""
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,6 +29,7 @@ from fair.audit.log import audit, snapshot
 from fair.audit.models import AuditEvent
 from fair.auth.models import Role, User
 from fair.booths.placing import is_placeable
+from fair.documents.codes import public_code
 from fair.extensions import db
 from fair.fairs.models import Fair
 from fair.refusal import Refused
@@ -324,7 +324,7 @@ def draft_agreement(fair: Fair, sponsor: SponsorProfile, application: Applicatio
         agreement = Agreement(
             fair_id=fair.id, number=_next_number(fair), revision=1, sponsor_id=sponsor.id,
             application_id=application.id, meeting_id=meeting.id if meeting else None, status=AgreementStatus.draft,
-            drafted_by_side=side, drafted_by_id=actor.id, verification_code=secrets.token_urlsafe(18),
+            drafted_by_side=side, drafted_by_id=actor.id, verification_code=public_code(),
             **_columns(clean))
         db.session.add(agreement)
         try:
@@ -434,7 +434,7 @@ def amend(agreement: Agreement, *, actor: User) -> Agreement:
         fair_id=agreement.fair_id, number=agreement.number, revision=revision, amends_id=agreement.id,
         sponsor_id=agreement.sponsor_id, application_id=agreement.application_id, meeting_id=agreement.meeting_id,
         status=AgreementStatus.draft, drafted_by_side=side_of(actor, agreement), drafted_by_id=actor.id,
-        verification_code=secrets.token_urlsafe(18), **_columns(details_of(agreement)))
+        verification_code=public_code(), **_columns(details_of(agreement)))
     db.session.add(amendment)
     try:
         db.session.flush()

@@ -6,8 +6,6 @@ text in the embedded CJK font (searchable and copyable), and a QR code carrying 
 URL with the unit's random code, also printed for reading out on the phone. Its words are Chinese only:
 the certificates are for a Chinese-speaking fair."""
 import io
-import secrets
-import string
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -20,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from fair.audit.log import audit, snapshot
 from fair.auth.models import Organisation, User
+from fair.documents.codes import public_code
 from fair.documents.pdf import CJKFont, cjk_font, draw_text, fit, new_canvas
 from fair.documents.qrcodes import draw_qr
 from fair.extensions import db
@@ -33,8 +32,6 @@ REASON_LENGTH = 500
 # What the designation form offers to start from; printed as written, so Chinese whatever the page's language.
 DEFAULT_CITATION = "贵单位热心公益，在本届展示交流会中积极对接并支持志愿服务项目，为推动志愿服务事业发展作出了积极贡献。"
 UNIT_FIELDS = ("organisation_id", "citation")
-CODE_ALPHABET = "".join(sorted(set(string.ascii_letters + string.digits) - set("0O1lI")))
-CODE_LENGTH = 32
 
 
 # --- services ----------------------------------------------------------------------------------------------
@@ -75,7 +72,7 @@ def designate_caring_unit(fair: Fair, organisation: Organisation | None, citatio
             SponsorProfile.fair_id == fair.id, SponsorProfile.organisation_id == organisation.id)):
         raise Refused(_("请选择本届的一个支持方单位。"), "not_a_sponsor", "organisation")
     unit = CaringUnit(fair_id=fair.id, organisation_id=organisation.id, citation=citation,
-                      certificate_code=new_code(), designated_by_id=getattr(actor, "id", None))
+                      certificate_code=public_code(), designated_by_id=getattr(actor, "id", None))
     unit.fair, unit.organisation = fair, organisation
     db.session.add(unit)
     try:
@@ -101,12 +98,6 @@ def remove_caring_unit(unit: CaringUnit, reason: str, actor: User | None) -> Non
           before=snapshot(unit, UNIT_FIELDS) | {"certificate_code": unit.certificate_code}, after={"reason": reason})
     db.session.delete(unit)
     db.session.commit()
-
-
-def new_code() -> str:
-    """A certificate's public code, never an id: 32 random letters and digits (186 bits). Without 0/O, 1/l/I,
-    '-' or '_', it reads out on the phone unambiguously and never ends in a hyphen a text tool would join."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def _require_organizer(actor: User | None, fair: Fair) -> None:

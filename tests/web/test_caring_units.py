@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from fair.audit.models import AuditEvent
 from fair.auth.models import OrganisationKind, Role
 from fair.documents import pdf
+from fair.documents.codes import CODE_ALPHABET
 from fair.extensions import db
 from fair.refusal import Refused
 from sponsorship import caring_units as units
@@ -39,8 +40,8 @@ def test_a_sponsor_is_designated_with_an_unguessable_code_and_audited(fair, orga
     other = designated(fair, organizer, name="江苏仁爱慈善基金会")
     assert unit.citation == "贵单位 热心公益。"
     # ≥ 128 bits: 32 symbols of 57; no hyphen at the end for text tools to join with the next line
-    assert len(unit.certificate_code) == 32 and set(unit.certificate_code) <= set(units.CODE_ALPHABET)
-    assert len(units.CODE_ALPHABET) == 57 and unit.certificate_code != other.certificate_code
+    assert len(unit.certificate_code) == 32 and set(unit.certificate_code) <= set(CODE_ALPHABET)
+    assert len(CODE_ALPHABET) == 57 and unit.certificate_code != other.certificate_code
     [event, _] = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.action == "sponsorship.caring_unit.designated").order_by(AuditEvent.id)).all()
     assert event.after == {"organisation_id": unit.organisation_id, "citation": "贵单位 热心公益。"}
