@@ -5,22 +5,20 @@ The certificate part is plain data in, PDF bytes out, like the award certificate
 text in the embedded CJK font (searchable and copyable), and a QR code carrying the public verification
 URL with the unit's random code, also printed for reading out on the phone. Its words are Chinese only:
 the certificates are for a Chinese-speaking fair."""
-import io
 from dataclasses import dataclass
+from functools import partial
 from typing import Iterable
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from reportlab.lib.colors import HexColor
-from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy.orm import joinedload
 
 from fair.audit.log import audit, snapshot
 from fair.auth.models import Organisation, User
+from fair.documents import certificates as page
 from fair.documents.codes import public_code
-from fair.documents.pdf import CJKFont, cjk_font, draw_text, fit, new_canvas
-from fair.documents.qrcodes import draw_qr
+from fair.documents.pdf import CJKFont
 from fair.extensions import db
 from fair.fairs.models import Fair
 from fair.refusal import Refused
@@ -116,16 +114,8 @@ def _citation(text: str) -> str:
 
 # --- certificates ------------------------------------------------------------------------------------------
 
-PAGE_WIDTH, PAGE_HEIGHT = landscape(A4)
-FRAME = 28                             # the outer border's distance from the paper's edge
-TEXT_WIDTH = PAGE_WIDTH - 2 * 110
-QR_SIZE = 104                          # points, quiet zone included: 3.7 cm, read by a phone at arm's length
-RED = HexColor("#b22222")
-GOLD = HexColor("#b8860b")
-GREY = HexColor("#555555")
-HEADING = "荣誉证书"
+TEXT_WIDTH = page.PAGE_WIDTH - 2 * 110
 TITLE = "爱心单位"
-QR_CAPTION = "扫码验证证书真伪"
 
 
 @dataclass(frozen=True)
@@ -143,53 +133,18 @@ class CaringCertificate:
 def render_caring_certificates(certificates: Iterable[CaringCertificate], *, title: str,
                                font_setting: str | None = None) -> bytes:
     """One PDF with a page per certificate, in the order given."""
-    certificates = list(certificates)
-    if not certificates:
-        raise ValueError("a PDF needs at least one page: no certificates given")
-    font = cjk_font(font_setting)
-    buffer = io.BytesIO()
-    canvas = new_canvas(buffer, title=title, font=font, pagesize=landscape(A4))
-    for certificate in certificates:
-        draw_caring_certificate(canvas, certificate, font)
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    return page.render(certificates, draw_caring_certificate, title=title, font_setting=font_setting)
 
 
 def draw_caring_certificate(canvas: Canvas, certificate: CaringCertificate, font: CJKFont) -> None:
     """One certificate on the current page, worded as Chinese honour certificates are: to the organisation,
     the citation, the title conferred; the QR code with the code bottom left, the issuer and date bottom right."""
-    _frame(canvas)
-    y = _block(canvas, font, HEADING, PAGE_HEIGHT - 70, [44], bold=True, colour=RED)
-    y = _block(canvas, font, f"{certificate.organisation}：", y - 24, [24, 20, 18, 16], max_lines=2, bold=True)
-    y = _block(canvas, font, certificate.citation, y - 8, [17, 15, 13, 12], max_lines=4, colour=GREY)
-    y = _block(canvas, font, "特授予贵单位", y - 10, [16])
-    y = _block(canvas, font, f"“{TITLE}”", y - 4, [48], bold=True, colour=RED)
-    _block(canvas, font, "荣誉称号，特发此证。", y - 6, [16])
-    bottom = FRAME + 22
-    draw_qr(canvas, certificate.url, FRAME + 24, bottom + 14, QR_SIZE)
-    draw_text(canvas, FRAME + 24 + QR_SIZE / 2, bottom, QR_CAPTION, font, 9, align="centre", colour=GREY)
-    draw_text(canvas, FRAME + 40 + QR_SIZE, bottom + 14, f"证书编号：{certificate.code}", font, 9, colour=GREY)
-    draw_text(canvas, PAGE_WIDTH - FRAME - 40, bottom + 60, f"{certificate.fair_name}组委会", font, 16, align="right")
-    draw_text(canvas, PAGE_WIDTH - FRAME - 40, bottom + 34, certificate.date, font, 16, align="right")
-
-
-def _frame(canvas: Canvas) -> None:
-    canvas.saveState()
-    canvas.setStrokeColor(GOLD)
-    canvas.setLineWidth(4)
-    canvas.rect(FRAME, FRAME, PAGE_WIDTH - 2 * FRAME, PAGE_HEIGHT - 2 * FRAME)
-    canvas.setLineWidth(1)
-    canvas.rect(FRAME + 8, FRAME + 8, PAGE_WIDTH - 2 * FRAME - 16, PAGE_HEIGHT - 2 * FRAME - 16)
-    canvas.restoreState()
-
-
-def _block(canvas: Canvas, font: CJKFont, text: str, top: float, sizes: list[float], *, max_lines: int = 1,
-           **style) -> float:
-    """`text` centred in lines below `top`, as large as `sizes` allow; returns the last baseline."""
-    size, lines = fit(text, font, TEXT_WIDTH, sizes, max_lines=max_lines, leading=1.35)
-    y = top
-    for line in lines:
-        y -= size * 1.35
-        draw_text(canvas, PAGE_WIDTH / 2, y, line, font, size, align="centre", **style)
-    return y
+    block = partial(page.block, canvas, font, width=TEXT_WIDTH, leading=1.35)
+    y = block(page.HEADING, page.PAGE_HEIGHT - 70, [44], bold=True, colour=page.RED)
+    y = block(f"{certificate.organisation}：", y - 24, [24, 20, 18, 16], max_lines=2, bold=True)
+    y = block(certificate.citation, y - 8, [17, 15, 13, 12], max_lines=4, colour=page.GREY)
+    y = block("特授予贵单位", y - 10, [16])
+    y = block(f"“{TITLE}”", y - 4, [48], bold=True, colour=page.RED)
+    block("荣誉称号，特发此证。", y - 6, [16])
+    page.foot(canvas, font, url=certificate.url, code=certificate.code, fair_name=certificate.fair_name,
+              date=certificate.date)

@@ -3,7 +3,8 @@ real decoder (zxing-cpp), one page per certificate, long titles wrapped."""
 import pytest
 
 from fair.documents import pdf
-from judging.certificates import HEADING, QR_CAPTION, Certificate, render_certificates
+from fair.documents.certificates import HEADING, QR_CAPTION
+from judging.certificates import Certificate, render_certificates
 from tests.pdfs import flat, pdf_fonts, pdf_pages, qr_texts
 
 CODE = "q3Zk9v1X0aYbLmNoPqRsTuVwXyZ01234"

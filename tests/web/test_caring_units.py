@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from fair.audit.models import AuditEvent
 from fair.auth.models import OrganisationKind, Role
 from fair.documents import pdf
+from fair.documents import certificates as certificate_page
 from fair.documents.codes import CODE_ALPHABET
 from fair.extensions import db
 from fair.refusal import Refused
@@ -96,8 +97,8 @@ CERTIFICATE = CaringCertificate("第十届江苏省志愿服务项目展示交�
 def test_a_certificate_says_who_why_and_what_in_extractable_chinese_with_its_qr_code():
     content = render_caring_certificates([CERTIFICATE], title="爱心单位证书")
     [page] = pdf_pages(content)
-    for text in (units.HEADING, units.TITLE, CERTIFICATE.organisation, CITATION, CERTIFICATE.fair_name,
-                 CERTIFICATE.date, CERTIFICATE.code, units.QR_CAPTION):
+    for text in (certificate_page.HEADING, units.TITLE, CERTIFICATE.organisation, CITATION, CERTIFICATE.fair_name,
+                 CERTIFICATE.date, CERTIFICATE.code, certificate_page.QR_CAPTION):
         assert flat(text) in flat(page)
     assert qr_texts(content) == [CERTIFICATE.url]
 
