@@ -1,10 +1,10 @@
 """Sponsorship test data. Rows are added directly (test data, not a person's change); tests of the
 services themselves call the services."""
 import itertools
-import secrets
 from datetime import date, datetime, timedelta, timezone
 
 from fair.auth.models import OrganisationKind, Role
+from fair.documents.codes import public_code
 from fair.extensions import db
 from fair.fairs.models import Fair
 from fair.times import utcnow
@@ -63,9 +63,9 @@ def make_agreement(sponsor: SponsorProfile, application, *, amount_fen: int = 10
                    status: AgreementStatus = AgreementStatus.signed, **overrides) -> Agreement:
     """An agreement in `status`; signed ones carry their text and both signatures (rows added directly)."""
     number = next(_numbers)
-    values = {"number": f"XY-{number:04d}", "support_kinds": ["funds"], "period_start": date(2027, 6, 1),
+    values = {"number": f"T-{number:04d}", "support_kinds": ["funds"], "period_start": date(2027, 6, 1),
               "period_end": date(2028, 5, 31), "terms": "支持方资助项目运营，项目方按季度报告进展。",
-              "drafted_by_side": Side.sponsor, "verification_code": secrets.token_urlsafe(18)}
+              "drafted_by_side": Side.sponsor, "verification_code": public_code()}
     values.update(overrides)
     agreement = Agreement(fair_id=sponsor.fair_id, sponsor_id=sponsor.id, application_id=application.id,
                           amount_fen=amount_fen, status=status, **values)

@@ -6,10 +6,6 @@
 (() => {
   const root = document.getElementById("counters");
   if (!root) return;
-  const url = root.dataset.url;
-  const every = parseInt(root.dataset.every, 10) || 5000;
-  const status = root.querySelector("[data-status]");
-  const okText = status ? status.textContent : "";
 
   const set = (element, value) => {
     if (element && element.textContent !== String(value)) element.textContent = value;
@@ -47,27 +43,5 @@
     }
   }
 
-  function poll() {
-    fetch(url, {headers: {Accept: "application/json"}, credentials: "same-origin", cache: "no-store"})
-      .then((response) => {
-        if (!response.ok) throw new Error(String(response.status));
-        return response.json();
-      })
-      .then((numbers) => {
-        show(numbers);
-        if (status) {
-          status.textContent = okText;
-          status.classList.remove("text-danger");
-        }
-      })
-      .catch(() => {
-        if (status) {
-          status.textContent = status.dataset.offline;
-          status.classList.add("text-danger");
-        }
-      })
-      .finally(() => window.setTimeout(poll, document.hidden ? every * 4 : every));
-  }
-
-  window.setTimeout(poll, every);
+  window.fairPoll(root, show);
 })();

@@ -7,10 +7,6 @@
 (() => {
   const root = document.getElementById("dashboard");
   if (!root) return;
-  const url = root.dataset.url;
-  const every = parseInt(root.dataset.every, 10) || 10000;
-  const status = root.querySelector("[data-status]");
-  const okText = status ? status.textContent : "";
   const charts = {};
 
   const set = (element, text) => {
@@ -57,27 +53,5 @@
     });
   }
 
-  function poll() {
-    fetch(url, {headers: {Accept: "application/json"}, credentials: "same-origin", cache: "no-store"})
-      .then((response) => {
-        if (!response.ok) throw new Error(String(response.status));
-        return response.json();
-      })
-      .then((data) => {
-        show(data);
-        if (status) {
-          status.textContent = okText;
-          status.classList.remove("text-danger");
-        }
-      })
-      .catch(() => {
-        if (status) {
-          status.textContent = status.dataset.offline;
-          status.classList.add("text-danger");
-        }
-      })
-      .finally(() => window.setTimeout(poll, document.hidden ? every * 4 : every));
-  }
-
-  window.setTimeout(poll, every);
+  window.fairPoll(root, show, {every: 10000});
 })();

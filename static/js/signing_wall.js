@@ -7,13 +7,9 @@
 (() => {
   const root = document.getElementById("wall");
   if (!root) return;
-  const url = root.dataset.url;
-  const every = parseInt(root.dataset.every, 10) || 5000;
   const list = root.querySelector("[data-latest]");
   const empty = root.querySelector("[data-empty]");
   const inKind = root.querySelector("[data-in-kind]");
-  const status = root.querySelector("[data-status]");
-  const okText = status ? status.textContent : "";
   let shown = new Set(Array.from(list.children, (item) => item.dataset.id));
 
   const set = (key, value) => {
@@ -47,28 +43,6 @@
     if (empty) empty.hidden = numbers.latest.length > 0;
   }
 
-  function poll() {
-    fetch(url, {headers: {Accept: "application/json"}, credentials: "same-origin", cache: "no-store"})
-      .then((response) => {
-        if (!response.ok) throw new Error(String(response.status));
-        return response.json();
-      })
-      .then((numbers) => {
-        show(numbers);
-        if (status) {
-          status.textContent = okText;
-          status.classList.remove("is-offline");
-        }
-      })
-      .catch(() => {
-        if (status) {
-          status.textContent = status.dataset.offline;
-          status.classList.add("is-offline");
-        }
-      })
-      .finally(() => window.setTimeout(poll, document.hidden ? every * 4 : every));
-  }
-
   const button = root.querySelector("[data-fullscreen]");
   if (button && document.fullscreenEnabled) {
     const update = () => { button.hidden = Boolean(document.fullscreenElement); };
@@ -77,5 +51,5 @@
     update();
   }
 
-  window.setTimeout(poll, every);
+  window.fairPoll(root, show, {offlineClass: "is-offline"});
 })();
