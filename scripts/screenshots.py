@@ -110,6 +110,12 @@ class Shooter:
         self.shot(page, language, width, "24-public-plan-search")
         page.goto(page.locator('g[data-code="A-01"] a').first.get_attribute("href"))
         self.shot(page, language, width, "25-project-page")
+        page.goto(f"/fairs/{DEMO_SLUG}/sponsorship/catalog")
+        self.shot(page, language, width, "40-catalog-public")
+        page.goto(f"/fairs/{DEMO_SLUG}/sponsorship/wall")
+        self.shot(page, language, width, "41-signing-wall")
+        page.goto(f"/fairs/{DEMO_SLUG}/numbers")
+        self.shot(page, language, width, "42-fair-in-numbers")
         self.log_in(page, "organizer@demo.fair", "not the password")
         self.shot(page, language, width, "03-login-error")
         anonymous.close()
@@ -140,9 +146,28 @@ class Shooter:
         self.shot(page, language, width, "21-booth-allocation")
         page.goto(f"/fairs/{DEMO_SLUG}/booths/A-01/placement")
         self.shot(page, language, width, "22-booth-placement")
+        page.goto(f"/fairs/{DEMO_SLUG}/console")
+        self.shot(page, language, width, "30-dashboard")
+        for name, path in (("50-sponsors", "sponsors"), ("51-meeting-grid", "meetings/grid"),
+                           ("52-agreements-organizer", "agreements"), ("53-ceremony", "signing-ceremony"),
+                           ("54-ledger", "ledger"), ("55-caring-units", "caring-units")):
+            page.goto(f"/fairs/{DEMO_SLUG}/sponsorship/{path}")
+            self.shot(page, language, width, name)
         page.goto("/fairs/no-such-fair/")
         self.shot(page, language, width, "09-not-found")
         organizer.close()
+
+        sponsor = self.context(language, width)
+        page = sponsor.new_page()
+        self.log_in(page, "sponsor@demo.fair")
+        for name, path in (("60-catalog-sponsor", "catalog"), ("61-recommendations", "recommendations"),
+                           ("62-sponsor-profile", "profile"), ("63-sponsor-meetings", "meetings"),
+                           ("64-sponsor-agreements", "agreements")):
+            page.goto(f"/fairs/{DEMO_SLUG}/sponsorship/{path}")
+            self.shot(page, language, width, name)
+        page.locator("main a[href*='/sponsorship/agreements/']").first.click()
+        self.shot(page, language, width, "65-agreement")
+        sponsor.close()
 
         judge = self.context(language, width)
         page = judge.new_page()
@@ -158,6 +183,10 @@ class Shooter:
         self.log_in(page, "exhibitor@demo.fair")
         page.goto(f"/fairs/{DEMO_SLUG}/my-booth")
         self.shot(page, language, width, "26-my-booth")
+        for name, path in (("70-exhibitor-recommendations", "recommendations"), ("71-exhibitor-meetings", "meetings"),
+                           ("72-exhibitor-agreements", "agreements")):
+            page.goto(f"/fairs/{DEMO_SLUG}/sponsorship/{path}")
+            self.shot(page, language, width, name)
         exhibitor.close()
 
 
