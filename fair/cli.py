@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 from werkzeug.serving import run_simple
 
 from fair.i18n import i18n_command
+from fair.jobs.cli import jobs_command
 from fair.messages.cli import messages_command
 from fair.refusal import Refused
 from fair.visitors.cli import visitors_command
@@ -75,3 +76,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(i18n_command)
     app.cli.add_command(messages_command)
     app.cli.add_command(visitors_command)
+    app.cli.add_command(jobs_command)

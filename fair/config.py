@@ -91,6 +91,10 @@ def from_environment(instance_path: str) -> dict:
         "FAIR_VOTE_LIMIT": os.environ.get("FAIR_VOTE_LIMIT", "20 per minute; 100 per hour"),
         "FAIR_DEVICE_LIMIT": int(os.environ.get("FAIR_DEVICE_LIMIT", "600")),      # scans a minute per device
         "FAIR_TRUSTED_PROXIES": int(os.environ.get("FAIR_TRUSTED_PROXIES", "0")),
+        # Long work (batch PDFs): a worker thread in each web process unless `fair jobs work` runs as a
+        # service (FAIR_JOBS_THREAD=false then); FAIR_JOBS_INLINE runs a job inside the request that asks.
+        "FAIR_JOBS_THREAD": _flag("FAIR_JOBS_THREAD", True),
+        "FAIR_JOBS_INLINE": _flag("FAIR_JOBS_INLINE", False),
         # E-mail for messages (`fair messages send`); without a host, messages stay in the inbox only.
         "FAIR_SMTP_HOST": os.environ.get("FAIR_SMTP_HOST", ""),
         "FAIR_SMTP_PORT": int(os.environ.get("FAIR_SMTP_PORT", "587")),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from reportlab.lib.pagesizes import A4, landscape
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -23,7 +24,9 @@ from fair.forms import at_most, show_refusal
 from fair.navigation import add_fair_nav
 from fair.refusal import Refused
 from judging import assigning, awards
-from judging.certificates import Certificate, render_certificates
+from fair.documents.pdf import cjk_font, new_canvas
+from fair.jobs import runner, views as jobs
+from judging.certificates import Certificate, draw_certificate, render_certificates
 from judging.models import Award, AwardTier, JudgingSetup
 from judging.views import bp
 
@@ -240,15 +243,46 @@ def _frozen_setup(fair: Fair) -> JudgingSetup:
     return setup
 
 
-@bp.get("/certificates.pdf")
+@bp.route("/certificates.pdf", methods=["GET", "POST"])
 @fair_role_required(Role.organizer)
 def certificates(fair):
-    """Every certificate, best tier first, for printing."""
+    """Every certificate, best tier first, for printing: a few at once, more through a background job
+    (GET shows what will be made, POST starts it)."""
     setup = _frozen_setup(fair)
     chosen = awards.awards_of(fair)
     if not chosen:
         abort(404, description=_("没有获奖项目。"))
-    return _pdf(fair, setup, chosen, f"certificates-{fair.slug}.pdf")
+    if request.method == "POST":
+        return jobs.start(fair, CERTIFICATES_JOB, {})
+    if len(chosen) <= jobs.SMALL_BATCH:
+        return _pdf(fair, setup, chosen, f"certificates-{fair.slug}.pdf")
+    return jobs.offer(fair, title=_("全部获奖证书"), summary=_("共 %(count)d 张证书，每张一页（A4 横向）。", count=len(chosen)),
+                      back_url=url_for("judging.results", slug=fair.slug))
+
+
+CERTIFICATES_JOB = "judging.certificates"
+
+
+def certificates_job(context: runner.JobContext) -> runner.Result:
+    """Every certificate as a job, progress reported as the pages are drawn."""
+    fair = context.fair
+    setup = db.session.get(JudgingSetup, fair.id)
+    if setup is None or setup.frozen_at is None:
+        raise runner.JobError(_("评审结果定稿后才有获奖证书。"))
+    chosen = awards.awards_of(fair)
+    if not chosen:
+        raise runner.JobError(_("没有获奖项目。"))
+    font = cjk_font(current_app.config.get("FAIR_PDF_FONT"))
+    buffer = io.BytesIO()
+    canvas = new_canvas(buffer, title=_("%(fair)s 获奖证书", fair=fair.name), font=font, pagesize=landscape(A4))
+    for award in context.each(chosen, _("正在生成获奖证书")):
+        draw_certificate(canvas, certificate_of(fair, setup, award), font)
+        canvas.showPage()
+    canvas.save()
+    return runner.Result(buffer.getvalue(), f"certificates-{fair.slug}.pdf", "application/pdf")
+
+
+runner.register(CERTIFICATES_JOB, certificates_job, _l("获奖证书 PDF"))
 
 
 @bp.get("/awards/<int:award_id>/certificate.pdf")

@@ -24,6 +24,7 @@ def test_config(database_url: str, instance_path: str, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "FAIR_PASSWORD_HASH": "pbkdf2:sha256:1000",
         "SERVER_NAME": None,
+        "FAIR_JOBS_THREAD": False,         # a test runs its jobs itself (`fair jobs work --once`, or inline)
     }
     config.update(overrides)
     return config

@@ -22,6 +22,7 @@ from fair.documents.qrcodes import QUIET_ZONE, draw_qr, qr_code
 from fair.extensions import db, limiter
 from fair.fairs.models import Fair
 from fair.forms import show_refusal
+from fair.jobs import runner, views as jobs
 from fair.navigation import add_fair_nav
 from fair.refusal import Refused
 from fair.visitors import services
@@ -292,19 +293,47 @@ def tickets_bulk(fair: Fair):
     return render_template("visitors/tickets_bulk.html", fair=fair, form=form), 400 if form.errors else 200
 
 
-@bp.get("/visitors/tickets/group.pdf")
+@bp.route("/visitors/tickets/group.pdf", methods=["GET", "POST"])
 @fair_role_required(Role.organizer)
 def group_pdf(fair: Fair):
-    """A group's valid tickets in one PDF: one a page, or four to an A4 sheet (`per_page=4`)."""
+    """A group's valid tickets in one PDF: one a page, or four to an A4 sheet (`per_page=4`). A few come at
+    once; a bigger group's through a background job (GET shows what will be made, POST starts it)."""
     group = request.args.get("group", "").strip()
     per_page = 4 if request.args.get("per_page") == "4" else 1
-    rows = db.session.scalars(sa.select(Ticket).where(Ticket.fair_id == fair.id, Ticket.group_name == group,
-                                                      Ticket.revoked_at.is_(None)).order_by(Ticket.id)).all()
+    rows = _group_tickets(fair, group)
     if not group or not rows:
         abort(404, description=_("该团体没有有效的入场码。"))
-    content = render_tickets(fair, rows, services.qr_texts(fair, rows), per_page=per_page)
-    return send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=True,
-                     download_name=f"tickets-{fair.slug}-{len(rows)}.pdf", max_age=0)
+    if request.method == "POST":
+        return jobs.start(fair, TICKETS_JOB, {"group": group, "per_page": per_page})
+    if len(rows) <= jobs.SMALL_BATCH:
+        content = render_tickets(fair, rows, services.qr_texts(fair, rows), per_page=per_page)
+        return send_file(io.BytesIO(content), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"tickets-{fair.slug}-{len(rows)}.pdf", max_age=0)
+    return jobs.offer(fair, title=_("“%(group)s”的入场码", group=group),
+                      summary=_("共 %(count)d 张有效入场码，每页 %(per_page)d 张。", count=len(rows), per_page=per_page),
+                      back_url=url_for("visitors.tickets", slug=fair.slug, group=group))
+
+
+def _group_tickets(fair: Fair, group: str) -> list[Ticket]:
+    return db.session.scalars(sa.select(Ticket).where(Ticket.fair_id == fair.id, Ticket.group_name == group,
+                                                      Ticket.revoked_at.is_(None)).order_by(Ticket.id)).all()
+
+
+TICKETS_JOB = "visitors.group_tickets"
+
+
+def group_tickets_job(context: runner.JobContext) -> runner.Result:
+    """A group's tickets as a job, progress reported as the tickets are drawn."""
+    fair = context.fair
+    rows = _group_tickets(fair, context.params.get("group", ""))
+    if not rows:
+        raise runner.JobError(_("该团体没有有效的入场码。"))
+    content = render_tickets(fair, rows, services.qr_texts(fair, rows), per_page=context.params.get("per_page", 1),
+                             progress=context)
+    return runner.Result(content, f"tickets-{fair.slug}-{len(rows)}.pdf", "application/pdf")
+
+
+runner.register(TICKETS_JOB, group_tickets_job, _l("团体入场码 PDF"))
 
 
 @bp.get("/visitors/tickets/export.csv")
@@ -322,16 +351,19 @@ GREY = HexColor("#555555")
 RED = HexColor("#c8102e")
 
 
-def render_tickets(fair: Fair, rows: list[Ticket], texts: list[str], *, per_page: int) -> bytes:
+def render_tickets(fair: Fair, rows: list[Ticket], texts: list[str], *, per_page: int,
+                   progress: runner.JobContext | None = None) -> bytes:
     """Tickets on A4: one a page (a visitor's own), or four to a sheet (2 × 2, for cutting). Labels are
-    Chinese with English below, whatever the UI language: the paper goes to the gate."""
+    Chinese with English below, whatever the UI language: the paper goes to the gate. A job's `progress`
+    hears of each step (and stops the drawing if the job is cancelled)."""
     font = cjk_font(current_app.config.get("FAIR_PDF_FONT"))
     buffer = io.BytesIO()
     canvas = new_canvas(buffer, title=f"{fair.name} 入场码", font=font, pagesize=A4)
     width, height = A4
     cells = [(0, 0, width, height)] if per_page == 1 else \
         [(x, y, width / 2, height / 2) for y in (height / 2, 0) for x in (0, width / 2)]
-    for index, (ticket, text) in enumerate(zip(rows, texts)):
+    pairs = list(zip(rows, texts))
+    for index, (ticket, text) in enumerate(progress.each(pairs, _("正在生成入场码")) if progress else pairs):
         if index and index % len(cells) == 0:
             canvas.showPage()
         x, y, w, h = cells[index % len(cells)]

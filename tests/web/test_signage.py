@@ -7,6 +7,7 @@ import pytest
 from fair.auth.models import Role
 from fair.booths import placing, services
 from fair.booths.signage import UNASSIGNED
+from fair.jobs import views as jobs_views
 from tests.conftest import queries_for
 from tests.factories import make_fair, make_plan, make_shortlisted
 from tests.pdfs import flat, pdf_pages, qr_texts
@@ -93,7 +94,9 @@ def test_only_organizers_get_signage(client, client_as, fair, placed, path):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_the_signage_reads_a_fixed_number_of_rows_however_many_booths(client_as, fair, organizer, placed):
+def test_the_signage_reads_a_fixed_number_of_rows_however_many_booths(client_as, fair, organizer, placed,
+                                                                     monkeypatch):
+    monkeypatch.setattr(jobs_views, "SMALL_BATCH", 1000)     # both at once, not the bigger one through a job
     bigger = make_fair(organizer)
     _hall, _zones, booths = make_plan(bigger, rows=2, per_row=15)
     for booth, project in zip(booths, make_shortlisted(bigger, 12, category=bigger.categories[0])):
