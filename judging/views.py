@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from fair.demo import LIVE_STEPS
 from fair.navigation import add_nav_group
-from judging import demo, models, stats  # noqa: F401  the tables for Alembic; the console's figures
+from judging import demo, models, report, stats  # noqa: F401  the tables for Alembic; the console's figures and report
 
 bp = Blueprint("judging", __name__, url_prefix="/fairs/<slug>/judging")
 add_nav_group("judging", _l("专家评审"))

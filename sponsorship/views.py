@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from fair.demo import LIVE_STEPS
 from fair.navigation import add_nav_group
-from sponsorship import demo, models, stats  # noqa: F401  the tables for Alembic; the console's figures
+from sponsorship import demo, models, report, stats  # noqa: F401  the tables for Alembic; the console's figures and report
 
 bp = Blueprint("sponsorship", __name__, url_prefix="/fairs/<slug>/sponsorship")
 add_nav_group("sponsorship", _l("资源对接"))

@@ -192,3 +192,4 @@ def numbers_json(slug: str):
 def _no_store(response):
     response.headers["Cache-Control"] = "no-store"
     return response
+from fair.console import report_views  # noqa: E402,F401  the summary report's route on bp
