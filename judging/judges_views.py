@@ -299,7 +299,8 @@ def add_tie(fair):
 @bp.post("/judges/ties/<int:tie_id>/remove")
 @fair_role_required(Role.organizer)
 def remove_tie(fair, tie_id: int):
-    tie = db.get_or_404(OrganisationTie, tie_id)
+    tie = db.first_or_404(sa.select(OrganisationTie).where(OrganisationTie.id == tie_id,
+                                                            OrganisationTie.fair_id == fair.id))
     if ConfirmForm().validate_on_submit():
         services.remove_tie(tie, actor=current_user, fair=fair)
         flash(_("单位关联已删除。"), "success")

@@ -163,7 +163,8 @@ TIE_LABELS = {TieKind.funds: _l("资助"), TieKind.partners: _l("合作")}
 
 class OrganisationTie(db.Model):
     """`organisation` funds or partners with `related`: a judge tied to one is in conflict with the
-    other's projects too. Stored once per pair and read both ways."""
+    other's projects too. Stored once per pair and read both ways, and by every fair (a fact about two
+    organisations); only the fair where it was declared (`fair_id`) may remove it."""
 
     __table_args__ = (
         sa.UniqueConstraint("organisation_id", "related_id", "kind"),
@@ -174,6 +175,7 @@ class OrganisationTie(db.Model):
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     related_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
     kind: Mapped[TieKind] = mapped_column(enum_column(TieKind))
+    fair_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("fair.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])

@@ -482,7 +482,7 @@ def add_tie(first_code: str, second_code: str, kind: TieKind | str, *, actor: Us
                     sa.and_(OrganisationTie.organisation_id == first.id, OrganisationTie.related_id == second.id),
                     sa.and_(OrganisationTie.organisation_id == second.id, OrganisationTie.related_id == first.id)))):
             raise Refused(_("这两个单位之间的该项关联已登记。"), "duplicate", "second_code")
-        tie = OrganisationTie(organisation=first, related=second, kind=kind)
+        tie = OrganisationTie(organisation=first, related=second, kind=kind, fair_id=getattr(fair, "id", None))
         db.session.add(tie)
         audit(actor, "judging.tie.created", tie, fair=fair,
               after={"organisation": first.credit_code, "related": second.credit_code, "kind": kind.value})

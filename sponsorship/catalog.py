@@ -70,7 +70,7 @@ def browsing_fair(view):
                 return login_manager.unauthorized()
             if not current_user.roles_in(fair):
                 deny(_("您不是“%(fair)s”的成员。", fair=fair.name))
-            deny(_("此页面仅限以下角色访问：%(roles)s。", roles="、".join(role.label for role in BROWSER_ROLES)))
+            deny(_("此页面仅限以下角色访问：%(roles)s。", roles=_("、").join(role.label for role in BROWSER_ROLES)))
         return view(*args, fair=fair, **kwargs)
 
     return wrapped
@@ -147,7 +147,8 @@ def read_filters(args: Mapping[str, str], fair: Fair,
             try:
                 need[name] = parse_yuan(text)
             except ValueError:
-                problems["need"] = _("请输入 0 到 %(most)s 之间的金额（元）。", most=f"¥{MAX_NEED_FEN // 100:,}")
+                most = f"¥{MAX_NEED_FEN // 100:,}"
+                problems["need"] = _("请输入 0 到 %(most)s 之间的金额（元）。", most=most)
     category = _whole_number(args.get("category"), "category", problems)
     tier = _whole_number(args.get("tier"), "tier", problems)
     funded = str(args.get("funded") or "")

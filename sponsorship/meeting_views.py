@@ -352,6 +352,7 @@ def calendar_text(fair: Fair, items: list[Item], host: str, now: datetime) -> st
              "METHOD:PUBLISH", f"X-WR-CALNAME:{ics_escape(fair.name + ' · ' + _('洽谈'))}"]
     for item in items:
         meeting = item.meeting
+        summary = _("洽谈：%(other)s", other=item.other)
         description = [_("对方：%(other)s", other=item.other), _("地点：%(place)s", place=item.place)]
         if meeting.message:
             description.append(_("留言：%(message)s", message=meeting.message))
@@ -359,7 +360,7 @@ def calendar_text(fair: Fair, items: list[Item], host: str, now: datetime) -> st
             description.append(_("签到：%(url)s", url=item.check_in_url))
         lines += ["BEGIN:VEVENT", f"UID:meeting-{meeting.id}-{fair.slug}@{host}", f"DTSTAMP:{stamp}",
                   f"DTSTART:{_utc(meeting.slot.starts_at)}", f"DTEND:{_utc(meeting.slot.ends_at)}",
-                  f"SUMMARY:{ics_escape(_('洽谈：%(other)s', other=item.other))}",
+                  f"SUMMARY:{ics_escape(summary)}",
                   f"LOCATION:{ics_escape(fair.venue + ' · ' + item.place)}",
                   f"DESCRIPTION:{ics_escape(chr(10).join(description))}",
                   "STATUS:CONFIRMED", "END:VEVENT"]
@@ -624,6 +625,9 @@ def move_meeting(fair: Fair, meeting_id: int):
 
 # --- check-in -------------------------------------------------------------------------------------------
 
+NOT_YOURS = ("not_allowed", "same_side")         # refusals of who confirms (403), not of the meeting's state (409)
+
+
 @bp.route("/meetings/check-in/<code>", methods=["GET", "POST"])
 @fair_role_required()
 def check_in(fair: Fair, code: str):
@@ -637,7 +641,7 @@ def check_in(fair: Fair, code: str):
         try:
             meetings.check_in(meeting, actor=current_user, shown_by=shown_by)
         except Refused as error:
-            refusal, status = error, 409
+            refusal, status = error, 403 if error.code in NOT_YOURS else 409
         else:
             flash(_("签到成功：洽谈已记为“已洽谈”。"), "success")
             return redirect(url_for("sponsorship.check_in", slug=fair.slug, code=code))

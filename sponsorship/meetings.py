@@ -382,7 +382,7 @@ def _place(meeting: Meeting, slot: MeetingSlot | None, table: MeetingTable | Non
     taken = occupied(slot, meeting.sponsor.id, meeting.application.id, table.id if table else None,
                      exclude=meeting.id if moving else None)
     if taken:
-        raise Refused(_("该时段已被占用：%(what)s。请换一个时段。", what="；".join(taken)), "slot_taken", "when")
+        raise Refused(_("该时段已被占用：%(what)s。请换一个时段。", what=_("、").join(taken)), "slot_taken", "when")
     if not at_booth and table is None:
         table = first_free_table(fair, slot)
         if table is None:
@@ -436,7 +436,7 @@ def _booking(meeting: Meeting) -> Iterator[None]:
         db.session.rollback()
         taken = occupied(slot, sponsor_id, application_id, table_id) if slot is not None else []
         if taken:
-            raise Refused(_("该时段已被占用：%(what)s。请换一个时段。", what="；".join(taken)), "slot_taken", "when") from None
+            raise Refused(_("该时段已被占用：%(what)s。请换一个时段。", what=_("、").join(taken)), "slot_taken", "when") from None
         raise Refused(_("该时段刚被他人预订，请换一个时段。"), "slot_taken", "when") from None
     except StaleDataError:
         db.session.rollback()

@@ -28,7 +28,7 @@ from sponsorship.models import (LIVE_MEETING, Agreement, AgreementStatus, Bookma
 from sponsorship.profile_forms import AddSponsorForm, BookmarkForm, NoteForm, ProfileForm
 from sponsorship.views import bp
 
-add_fair_nav(61, _l("支持方"), "sponsorship.sponsors", Role.organizer, also=("sponsorship.sponsor",))
+add_fair_nav(61, _l("支持方名录"), "sponsorship.sponsors", Role.organizer, also=("sponsorship.sponsor",))
 add_fair_nav(62, _l("我的资料"), "sponsorship.profile", Role.sponsor)
 add_fair_nav(62, _l("收藏的项目"), "sponsorship.bookmarks", Role.sponsor)   # after the profile: the sort is stable
 
@@ -262,7 +262,7 @@ def _yuan(fen: int) -> Decimal:
 
 
 def _names(ids, labels: dict) -> str:
-    return "、".join(str(labels[key]) for key in ids if key in labels)
+    return _("、").join(str(labels[key]) for key in ids if key in labels)
 
 
 @bp.get("/sponsors.csv")
@@ -278,7 +278,7 @@ def sponsors_csv(fair):
               _("可提供的支持"), _("代表人数"), _("收藏项目"), _("对接洽谈"), _("已签协议"), _("签约金额（元）"),
               _("联系人"), _("联系人手机"), _("单位简介"), _("希望看到的项目")]
     table = [[row.profile.organisation.name, row.profile.organisation.kind.label,
-              _names(row.profile.focus_category_ids or [], categories), "、".join(row.profile.regions or []),
+              _names(row.profile.focus_category_ids or [], categories), _("、").join(row.profile.regions or []),
               _yuan(row.profile.budget_min_fen), _yuan(row.profile.budget_max_fen),
               _names(row.profile.support_offered or [], supports), row.representatives, row.bookmarks, row.meetings,
               row.signed, _yuan(row.signed_fen), row.profile.contact_name, row.profile.contact_phone,

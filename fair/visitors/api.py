@@ -10,7 +10,7 @@ shape too, with `reason` unauthorized, forbidden, unknown_point, unprocessable o
 from time import monotonic
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, request
+from flask import current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
@@ -158,6 +158,13 @@ def _device() -> Device:
     return device
 
 
+@blp.before_request
+def _authenticate() -> None:
+    """Every endpoint here is a device's: the token is checked before the input, so a request without one
+    is a 401 whatever it carries."""
+    g.device = _device()
+
+
 @blp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     """Malformed bodies (422), rate limits (429), ...: the same shape as a scan's answer."""
@@ -268,7 +275,7 @@ def _redeem_body() -> dict:
 @blp.doc(operationId="redeemCheckin", summary="Check a scanned ticket in at a point, exactly once")
 def redeem():
     body = _redeem_body()
-    device = _device()
+    device = g.device
     point = _point(device, body["point"])
     fair = checkins.device_fair(device)
     result = checkins.redeem(fair, point, body["code"], device=device, nonce=body.get("nonce"),
@@ -282,7 +289,7 @@ def redeem():
 @_errors(401, 422, 429)
 @blp.doc(operationId="syncCheckins", summary="Upload scans made offline; duplicates keep the earliest scan")
 def sync(body: dict):
-    device = _device()
+    device = g.device
     scans = [OfflineScan(scan["code"], scan["point"], scan["nonce"], scan["scanned_at"], scan.get("people"))
              for scan in body["scans"]]
     try:
@@ -300,7 +307,7 @@ def sync(body: dict):
 def search_tickets(args: dict):
     from fair.visitors import services
 
-    device = _device()
+    device = g.device
     fair = db.session.get(Fair, device.fair_id)
     found = checkins.search_tickets(fair, args["q"])
     qrs = services.qr_texts(fair, found) if found else []

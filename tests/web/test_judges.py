@@ -12,7 +12,7 @@ from fair.refusal import Refused
 from judging import services
 from judging.models import ConflictDeclaration, DeclarationKind, Judge, JudgeAffiliation, OrganisationTie, TieKind
 from tests.conftest import count_queries, log_in, queries_for
-from tests.factories import make_application, make_judge, make_organisation, make_shortlisted, make_user
+from tests.factories import make_application, make_fair, make_judge, make_organisation, make_shortlisted, make_user
 
 
 def log_in_as(user):
@@ -152,6 +152,21 @@ def test_ties_by_credit_code_work_both_ways(organizer_client, fair):
     assert same.status_code == 400 and "两个不同单位" in same.get_data(as_text=True)
     page = organizer_client.get(f"/fairs/{fair.slug}/judging/judges").get_data(as_text=True)
     assert "合作志愿队" in page and "资助方" in page
+
+
+def test_a_tie_is_seen_by_every_fair_and_removed_only_by_the_fair_that_declared_it(app, organizer_client, fair):
+    first = make_organisation(name="资助基金会", credit_code=credit_code(7))
+    second = make_organisation(name="受助志愿队", credit_code=credit_code(8))
+    make_shortlisted(fair, 1, organisation=second)
+    other_fair = make_fair()
+    tie = services.add_tie(first.credit_code, second.credit_code, TieKind.funds, actor=None, fair=other_fair)
+    page = organizer_client.get(f"/fairs/{fair.slug}/judging/judges").get_data(as_text=True)
+    assert "资助基金会" in page and "由其他展会登记" in page and f"/ties/{tie.id}/remove" not in page
+    refused = organizer_client.post(f"/fairs/{fair.slug}/judging/judges/ties/{tie.id}/remove")
+    assert refused.status_code == 404 and db.session.get(OrganisationTie, tie.id) is not None
+    own = services.add_tie(second.credit_code, first.credit_code, TieKind.partners, actor=None, fair=fair).id
+    assert organizer_client.post(f"/fairs/{fair.slug}/judging/judges/ties/{own}/remove").status_code == 302
+    assert db.session.get(OrganisationTie, own) is None
 
 
 def test_a_judge_declares_a_conflict_with_a_reason(client_as, fair):
