@@ -9,6 +9,7 @@ from werkzeug.serving import run_simple
 
 from fair.i18n import i18n_command
 from fair.jobs.cli import jobs_command
+from fair.maintenance_cli import backup_command, purge_personal_data_command, restore_command
 from fair.messages.cli import messages_command
 from fair.refusal import Refused
 from fair.visitors.cli import visitors_command
@@ -77,3 +78,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(messages_command)
     app.cli.add_command(visitors_command)
     app.cli.add_command(jobs_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(purge_personal_data_command)
