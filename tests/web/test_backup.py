@@ -19,7 +19,6 @@ from fair.visitors.models import Ticket
 from tests.conftest import test_config
 from tests.visitor_factories import make_point, make_scannable_ticket
 
-RESTORE_DATABASE = "fair_h3_restore"
 
 
 def populated_fair():
@@ -112,17 +111,22 @@ def scratch_database(app) -> str | None:
         return None
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{RESTORE_DATABASE}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{RESTORE_DATABASE}"'))
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{restore_name(url)}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{restore_name(url)}"'))
     admin.dispose()
-    return url.set(database=RESTORE_DATABASE).render_as_string(hide_password=False)
+    return url.set(database=restore_name(url)).render_as_string(hide_password=False)
+
+
+def restore_name(url: sa.URL) -> str:
+    """The scratch database beside the test database: `test` restores into `test_restore`."""
+    return f"{url.database}_restore"
 
 
 def drop_scratch(app) -> None:
     url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{RESTORE_DATABASE}" WITH (FORCE)'))
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{restore_name(url)}" WITH (FORCE)'))
     admin.dispose()
 
 
