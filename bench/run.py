@@ -1,6 +1,9 @@
-"""Run every benchmark and print one table: the organizer's list at 3,500 applications, and importing them.
+"""Run every benchmark and print one table: the seed-scale demo, then each area's measures at the real
+fair's size (lists, imports, solvers, PDFs, tickets, catalog, matching, scheduling, dashboard, report).
 
     python bench/run.py [--runs N] [--database-url URL]
+
+The check-in load test needs gunicorn and wrk and runs on its own: `python bench/checkin.py`.
 
 Each measure is the median of N runs, next to a floor measured in the same run on the same data (what the
 database alone needs for the same rows), so the ratio says what the app adds and survives a faster or slower
@@ -22,6 +25,13 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 
 from bench.allocate import allocate_rows  # noqa: E402
+from bench.catalog import catalog_rows  # noqa: E402
+from bench.certificates import certificate_rows  # noqa: E402
+from bench.dashboard import dashboard_rows  # noqa: E402
+from bench.matching import matching_rows  # noqa: E402
+from bench.report import report_rows  # noqa: E402
+from bench.schedule import schedule_rows  # noqa: E402
+from bench.tickets import ticket_rows  # noqa: E402
 from bench.common import HEADER, fresh_app, median_ms, row_text  # noqa: E402
 from bench.screening_assign import screening_rows  # noqa: E402
 from bench.judging_assign import judging_assign_rows  # noqa: E402
@@ -120,7 +130,7 @@ def main() -> None:
             build_demo("seed")
             seed_ms = (time.perf_counter() - started) * 1000
             dialect = db.engine.dialect.name
-        rows = [("fair demo --scale seed (whole demo)", 1, seed_ms, None, 60_000)]
+        rows = [("fair demo --scale seed (whole demo)", 1, seed_ms, None, 120_000)]
         rows += list_benchmarks(app, args.runs)
         rows.append(import_benchmark(workdir, args.database_url, args.import_runs))
         rows += screening_rows(workdir, args.database_url, args.import_runs)      # bench/screening_assign.py
@@ -129,6 +139,13 @@ def main() -> None:
         rows += plan_rows(workdir, args.database_url, args.import_runs)           # bench/plan_svg.py
         rows += signage_rows(workdir, args.database_url, args.import_runs)        # bench/signage.py
         rows += judging_assign_rows(workdir, args.database_url, args.import_runs)  # bench/judging_assign.py
+        rows += certificate_rows(workdir, args.database_url, args.import_runs)    # bench/certificates.py
+        rows += ticket_rows(workdir, args.database_url, args.import_runs)         # bench/tickets.py
+        rows += catalog_rows(workdir, args.database_url, args.import_runs)        # bench/catalog.py
+        rows += matching_rows(workdir, args.database_url, args.import_runs)       # bench/matching.py
+        rows += schedule_rows(workdir, args.database_url, args.import_runs)       # bench/schedule.py
+        rows += dashboard_rows(workdir, args.database_url, args.import_runs)      # bench/dashboard.py
+        rows += report_rows(workdir, args.database_url, args.import_runs)         # bench/report.py
 
     print(f"\n{machine(dialect)} · {time.strftime('%Y-%m-%d')}\n")
     print(HEADER)
