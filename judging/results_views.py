@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired
 
+from fair import exports
 from fair.applications.models import Application
 from fair.auth.models import Role
 from fair.auth.permissions import fair_role_required
@@ -91,14 +92,8 @@ def _override_form(current: awards.Results, locale: str, formdata=None) -> Overr
 
 def _render(fair: Fair, *, status: int = 200, override_form=None, tie_error=None, freeze_form=None):
     locale = str(get_locale())
-    current = awards.results(fair, locale=locale)
-    frozen = {award.application_id: award for award in awards.awards_of(fair)} if current.setup.frozen_at else {}
-    zone_id, category_id = request.args.get("zone", type=int), request.args.get("category", type=int)
-    flagged_only = request.args.get("flagged") == "1"
-    rows = [entry for entry in current.projects
-            if (zone_id is None or (entry.zone and entry.zone.id == zone_id))
-            and (category_id is None or entry.application.category_id == category_id)
-            and (not flagged_only or entry.flagged)]
+    current, frozen, rows = _shown(fair, locale)
+    zone_id, category_id, flagged_only = _filters()
     zones = sorted({entry.zone.id: entry.zone for entry in current.projects if entry.zone}.values(),
                    key=lambda zone: (zone.position, zone.name))
     titles = {entry.application.id: entry.application for entry in current.projects}
@@ -121,6 +116,90 @@ def _render(fair: Fair, *, status: int = 200, override_form=None, tie_error=None
 @fair_role_required(Role.organizer)
 def results(fair):
     return _render(fair)
+
+
+def _filters() -> tuple[int | None, int | None, bool]:
+    return request.args.get("zone", type=int), request.args.get("category", type=int), request.args.get("flagged") == "1"
+
+
+def _shown(fair: Fair, locale: str) -> tuple[awards.Results, dict, list[awards.ProjectResult]]:
+    """The results, the frozen awards by project, and the rows the page's filters keep: the page and its
+    exports read them here, so a file holds what the table shows."""
+    current = awards.results(fair, locale=locale)
+    frozen = {award.application_id: award for award in awards.awards_of(fair)} if current.setup.frozen_at else {}
+    zone_id, category_id, flagged_only = _filters()
+    rows = [entry for entry in current.projects
+            if (zone_id is None or (entry.zone and entry.zone.id == zone_id))
+            and (category_id is None or entry.application.category_id == category_id)
+            and (not flagged_only or entry.flagged)]
+    return current, frozen, rows
+
+
+def _award_of(current: awards.Results, frozen: dict, entry: awards.ProjectResult) -> tuple[AwardTier | None, str]:
+    """The tier the row shows (the frozen award once frozen, else the provisional one) and its reason."""
+    if current.setup.frozen_at:
+        award = frozen.get(entry.application.id)
+        return (award.tier, award.reason or "") if award else (None, "")
+    return entry.tier, entry.pin.reason if entry.pin else ""
+
+
+def _one_place(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+@bp.get("/results/export")
+@fair_role_required(Role.organizer)
+def results_export(fair):
+    """The results table as filtered: ranks, raw and adjusted scores with their interval, the flags, the award."""
+    fmt = exports.requested_format()
+    current, frozen, rows = _shown(fair, "zh_Hans")
+    table = exports.Table("评审结果", [
+        exports.Column("排名", exports.NUMBER), exports.Column("编号", exports.NUMBER), exports.Column("项目名称"),
+        exports.Column("申报单位"), exports.Column("展区"), exports.Column("服务领域"),
+        exports.Column("原始均分", exports.NUMBER), exports.Column("校正分", exports.NUMBER),
+        exports.Column("区间下限", exports.NUMBER), exports.Column("区间上限", exports.NUMBER),
+        exports.Column("份数", exports.NUMBER), exports.Column("分差", exports.NUMBER),
+        exports.Column("中位数", exports.NUMBER), exports.Column("标记"),
+        exports.Column("奖项" if current.setup.frozen_at else "暂定奖项"), exports.Column("调整理由")],
+        timezone=fair.timezone)
+    for entry in rows:
+        application = entry.application
+        tier, reason = _award_of(current, frozen, entry)
+        table.rows.append([
+            entry.rank, application.id, application.title, application.organisation.name,
+            entry.zone.name if entry.zone else None, application.category.name, _one_place(entry.raw_mean),
+            _one_place(entry.estimate), _one_place(entry.low), _one_place(entry.high), entry.marks,
+            _one_place(entry.spread), _one_place(entry.median), "、".join(_flags(entry)) or None,
+            tier.name if tier else None, reason or None])
+    return exports.send_table(table, f"{fair.slug}-judging-results", fmt)
+
+
+def _flags(entry: awards.ProjectResult) -> list[str]:
+    return [word for word, on in (("并列待决", entry.tie is not None and not entry.tie.decided),
+                                  ("跨越分界", entry.straddles), ("不够确定", entry.uncertain),
+                                  ("评委分歧", entry.disagreement)) if on]
+
+
+@bp.get("/results/awards/export")
+@fair_role_required(Role.organizer)
+def awards_export(fair):
+    """The award list (frozen, else provisional) under the page's filters, best tier first, then by rank."""
+    fmt = exports.requested_format()
+    current, frozen, rows = _shown(fair, "zh_Hans")
+    order = {tier.id: index for index, tier in enumerate(current.tiers)}
+    awarded = [(tier, reason, entry) for entry in rows
+               for tier, reason in [_award_of(current, frozen, entry)] if tier is not None]
+    awarded.sort(key=lambda item: (order.get(item[0].id, len(order)), item[2].rank or 0, item[2].application.id))
+    table = exports.Table("获奖名单", [
+        exports.Column("奖项"), exports.Column("排名", exports.NUMBER), exports.Column("编号", exports.NUMBER),
+        exports.Column("项目名称"), exports.Column("申报单位"), exports.Column("展区"), exports.Column("服务领域"),
+        exports.Column("校正分", exports.NUMBER), exports.Column("理由")], timezone=fair.timezone)
+    for tier, reason, entry in awarded:
+        application = entry.application
+        table.rows.append([tier.name, entry.rank, application.id, application.title, application.organisation.name,
+                           entry.zone.name if entry.zone else None, application.category.name,
+                           _one_place(entry.estimate), reason or None])
+    return exports.send_table(table, f"{fair.slug}-awards", fmt)
 
 
 @bp.post("/results/override")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectChoice, SelectField,
@@ -18,6 +18,7 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectC
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, HiddenInput, ListWidget
 
+from fair import exports
 from fair.applications.models import SUPPORT_LABELS, Application
 from fair.auth.models import Organisation, Role
 from fair.auth.permissions import deny, fair_role_required
@@ -160,6 +161,34 @@ def agreement_list(fair):
     return render_template("sponsorship/agreements.html", fair=fair, listing=listing, status=status,
                            everything=everything, statuses=list(AgreementStatus), styles=STATUS_STYLES,
                            may_draft=_drafting_side(fair) is not None)
+
+
+EVERY_AGREEMENT = 2**31 - 1     # the export reads the list's own query as one page holding every agreement
+
+
+@bp.get("/agreements/export")
+@fair_role_required(Role.organizer)
+def agreements_export(fair):
+    """Every agreement the organizer's list shows under its status filter, in its order."""
+    fmt = exports.requested_format()
+    listing = agreements.list_agreements(fair, current_user, everything=True, status=_status_filter(),
+                                         page=1, per_page=EVERY_AGREEMENT)
+    with force_locale("zh_Hans"):
+        statuses = {status: status.label for status in AgreementStatus}
+        supports = {kind.value: str(label) for kind, label in SUPPORT_LABELS.items()}
+    table = exports.Table("支持协议", [
+        exports.Column("协议编号"), exports.Column("版本", exports.NUMBER), exports.Column("状态"),
+        exports.Column("支持方"), exports.Column("项目"), exports.Column("项目单位"),
+        exports.Column("金额", exports.MONEY), exports.Column("物资折价", exports.MONEY),
+        exports.Column("支持方式"), exports.Column("期限起", exports.DATE), exports.Column("期限止", exports.DATE),
+        exports.Column("签约时间", exports.DATETIME), exports.Column("取消原因")], timezone=fair.timezone)
+    for agreement in listing.page.items:
+        table.rows.append([
+            agreement.number, agreement.revision, statuses[agreement.status], agreement.sponsor.organisation.name,
+            agreement.application.title, agreement.application.organisation.name, agreement.amount_fen,
+            agreement.in_kind_value_fen, "、".join(supports.get(kind, kind) for kind in agreement.support_kinds),
+            agreement.period_start, agreement.period_end, agreement.signed_at, agreement.cancel_reason or None])
+    return exports.send_table(table, f"{fair.slug}-agreements", fmt)
 
 
 @bp.get("/signing-ceremony")

@@ -17,7 +17,6 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Iterable, Iterator
 
 import sqlalchemy as sa
@@ -25,8 +24,8 @@ from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as 
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
+from fair import exports
 from fair.applications.models import Application
-from fair.applications.spreadsheet import csv_bytes
 from fair.audit.log import audit, snapshot
 from fair.auth.models import ORGANISATION_KIND_LABELS, Organisation, User
 from fair.extensions import db
@@ -391,12 +390,18 @@ def _writing(stale_message: str) -> Iterator[None]:
 # --- export ----------------------------------------------------------------------------------------------
 
 # The words in the file are Chinese whatever the page's language, as in the other exports.
-CSV_HEADER = ["协议编号", "版本", "状态", "支持方", "支持方类型", "项目", "项目单位", "服务领域", "城市", "奖项",
-              "资金（元）", "物资等折价（元）", "已到账（元）", "待到账（元）", "签约时间"]
+EXPORT_COLUMNS = [
+    exports.Column("协议编号"), exports.Column("版本", exports.NUMBER), exports.Column("状态"),
+    exports.Column("支持方"), exports.Column("支持方类型"), exports.Column("项目"), exports.Column("项目单位"),
+    exports.Column("服务领域"), exports.Column("城市"), exports.Column("奖项"),
+    exports.Column("资金（元）", exports.MONEY), exports.Column("物资等折价（元）", exports.MONEY),
+    exports.Column("已到账（元）", exports.MONEY), exports.Column("待到账（元）", exports.MONEY),
+    exports.Column("签约时间", exports.DATETIME)]
+CSV_HEADER = [column.header for column in EXPORT_COLUMNS]
 
 
-def export_csv(fair: Fair, *, show: str = "all", words: str = "") -> bytes:
-    """The ledger's agreements (as filtered on the page) for Excel: UTF-8 with a BOM, money in yuan."""
+def export_table(fair: Fair, *, show: str = "all", words: str = "") -> exports.Table:
+    """The ledger's agreements as filtered on the page: money from fen, times in the fair's timezone."""
     agreements = db.session.scalars(agreements_query(fair, show=show, words=words).options(
         contains_eager(Agreement.application).joinedload(Application.organisation))).all()
     paid = paid_by_number(fair)
@@ -405,20 +410,20 @@ def export_csv(fair: Fair, *, show: str = "all", words: str = "") -> bytes:
     with force_locale("zh_Hans"):
         statuses = {status: str(label) for status, label in AGREEMENT_STATUS_LABELS.items()}
         kinds = {kind: str(label) for kind, label in ORGANISATION_KIND_LABELS.items()}
-    rows = []
+    table = exports.Table("资金台账", EXPORT_COLUMNS, timezone=fair.timezone)
     for agreement in agreements:
         application, signed = agreement.application, agreement.status is SIGNED
         paid_fen = paid.get(agreement.number, 0) if signed else 0
         award = awards.get(application.id)
-        rows.append([
+        table.rows.append([
             agreement.number, agreement.revision, statuses[agreement.status], agreement.sponsor.organisation.name,
             kinds[agreement.sponsor.organisation.kind], application.title, application.organisation.name,
             categories.get(application.category_id, ""), application.city, award.tier_name if award else "",
-            _yuan_text(agreement.amount_fen), _yuan_text(agreement.in_kind_value_fen), _yuan_text(paid_fen),
-            _yuan_text(max(agreement.amount_fen - paid_fen, 0)) if signed else "",
-            to_local(agreement.signed_at, fair.timezone).strftime("%Y-%m-%d %H:%M") if agreement.signed_at else ""])
-    return csv_bytes(CSV_HEADER, rows)
+            agreement.amount_fen, agreement.in_kind_value_fen, paid_fen,
+            max(agreement.amount_fen - paid_fen, 0) if signed else None, agreement.signed_at])
+    return table
 
 
-def _yuan_text(amount_fen: int) -> str:
-    return str((Decimal(amount_fen) / 100).quantize(Decimal("0.01")))
+def export_csv(fair: Fair, *, show: str = "all", words: str = "") -> bytes:
+    """The ledger for Excel as CSV: UTF-8 with a BOM, money in yuan."""
+    return exports.csv_bytes(export_table(fair, show=show, words=words))

@@ -15,6 +15,7 @@ from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringFi
 from wtforms.validators import DataRequired, InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
+from fair import exports
 from fair.applications.forms import YuanField
 from fair.auth.models import Organisation, Role, User
 from fair.auth.permissions import deny, fair_role_required
@@ -85,6 +86,15 @@ def ledger_page(fair):
     paid = ledger.paid_by_number(fair, {agreement.number for agreement in page.items})
     return render_template("sponsorship/ledger.html", fair=fair, totals=ledger.totals(fair), page=page, paid=paid,
                            show=show, words=words)
+
+
+@bp.get("/ledger/export")
+@fair_role_required(Role.organizer)
+def ledger_export(fair):
+    """The ledger as filtered on the page, as CSV or Excel."""
+    fmt = exports.requested_format()
+    show, words = _list_args()
+    return exports.send_table(ledger.export_table(fair, show=show, words=words), f"{fair.slug}-ledger", fmt)
 
 
 @bp.get("/ledger.csv")

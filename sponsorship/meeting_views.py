@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
@@ -17,6 +17,7 @@ from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from fair import exports
 from fair.applications.models import Application
 from fair.auth.models import Organisation, Role
 from fair.auth.permissions import deny, fair_role_required
@@ -717,13 +718,42 @@ def grid_of(fair: Fair, wanted: date | None, run_id: int | None) -> Grid:
 @bp.get("/meetings/grid")
 @fair_role_required(Role.organizer)
 def meeting_grid(fair: Fair):
-    try:
-        wanted = date.fromisoformat(request.args.get("day", ""))
-    except ValueError:
-        wanted = None
-    grid = grid_of(fair, wanted, request.args.get("run", type=int))
+    grid = grid_of(fair, _wanted_day(), request.args.get("run", type=int))
     return render_template("sponsorship/meeting_grid.html", fair=fair, grid=grid, styles=STATUS_STYLES,
                            form=ConfirmForm(formdata=None), grace=meetings.NO_SHOW_GRACE.seconds // 60)
+
+
+def _wanted_day() -> date | None:
+    try:
+        return date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/meetings/grid/export")
+@fair_role_required(Role.organizer)
+def meetings_export(fair: Fair):
+    """The meetings the grid shows for its day, slot by slot, at the tables in their order, then at booths."""
+    fmt = exports.requested_format()
+    grid = grid_of(fair, _wanted_day(), None)
+    booth_meetings = {slot.id: [item.meeting for item in items] for slot, items in grid.at_booths}
+    shown = [meeting for slot in grid.slots
+             for meeting in [grid.cells.get((table.id, slot.id)) for table in grid.tables]
+             + booth_meetings.get(slot.id, []) if meeting is not None]
+    booth_codes = _booth_codes([meeting.application_id for meeting in shown if meeting.at_booth])
+    with force_locale("zh_Hans"):
+        statuses = {status: status.label for status in MeetingStatus}
+        places = [place_text(meeting, booth_codes) for meeting in shown]
+    table = exports.Table("洽谈安排", [
+        exports.Column("开始", exports.DATETIME), exports.Column("结束", exports.DATETIME), exports.Column("地点"),
+        exports.Column("支持方"), exports.Column("项目"), exports.Column("项目单位"), exports.Column("状态"),
+        exports.Column("签到时间", exports.DATETIME)], timezone=fair.timezone)
+    for meeting, place in zip(shown, places):
+        table.rows.append([meeting.slot.starts_at, meeting.slot.ends_at, place, meeting.sponsor.organisation.name,
+                           meeting.application.title, meeting.application.organisation.name,
+                           statuses[meeting.status], meeting.checked_in_at])
+    day = f"-{grid.day:%Y%m%d}" if grid.day else ""
+    return exports.send_table(table, f"{fair.slug}-meetings{day}", fmt)
 
 
 @bp.post("/meetings/grid/schedule")

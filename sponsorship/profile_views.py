@@ -1,18 +1,16 @@
 """Sponsors' pages: the sponsor's own profile and bookmarks; the organizer's list of sponsors (filters, CSV,
 adding a sponsor) and a sponsor's page, which exhibitors see too, without contact data. Thin: parse the
 form, call sponsorship.profiles, show a refusal next to its field."""
-import io
 from dataclasses import dataclass
-from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager
 
+from fair import exports
 from fair.applications.models import SUPPORT_LABELS, Application
-from fair.applications.spreadsheet import csv_bytes
 from fair.audit.log import audit
 from fair.auth.models import Invitation, Membership, Organisation, OrganisationKind, Role, User
 from fair.auth.permissions import fair_role_required
@@ -256,11 +254,6 @@ def add_sponsor(fair):
     return _sponsors_page(fair, status=400, form=form)
 
 
-def _yuan(fen: int) -> Decimal:
-    """Fen as an exact amount of yuan with two decimals, for a spreadsheet."""
-    return Decimal(fen).scaleb(-2)
-
-
 def _names(ids, labels: dict) -> str:
     return _("、").join(str(labels[key]) for key in ids if key in labels)
 
@@ -268,26 +261,39 @@ def _names(ids, labels: dict) -> str:
 @bp.get("/sponsors.csv")
 @fair_role_required(Role.organizer)
 def sponsors_csv(fair):
+    return _sponsors_export(fair, "csv")
+
+
+@bp.get("/sponsors/export")
+@fair_role_required(Role.organizer)
+def sponsors_export(fair):
+    return _sponsors_export(fair, exports.requested_format())
+
+
+def _sponsors_export(fair, fmt: str):
     """Every sponsor shown by the filters, contact data included: exporting personal data is audited."""
     filters = Filters.from_args(fair, request.args)
     rows = sponsor_rows(fair, filters)
     locale = _locale()
     categories = {c.id: c.display_name(locale) for c in fair.categories}
     supports = {kind.value: label for kind, label in SUPPORT_LABELS.items()}
-    header = [_("单位名称"), _("单位类型"), _("关注的服务领域"), _("关注的地区"), _("预算下限（元）"), _("预算上限（元）"),
-              _("可提供的支持"), _("代表人数"), _("收藏项目"), _("对接洽谈"), _("已签协议"), _("签约金额（元）"),
-              _("联系人"), _("联系人手机"), _("单位简介"), _("希望看到的项目")]
-    table = [[row.profile.organisation.name, row.profile.organisation.kind.label,
-              _names(row.profile.focus_category_ids or [], categories), _("、").join(row.profile.regions or []),
-              _yuan(row.profile.budget_min_fen), _yuan(row.profile.budget_max_fen),
-              _names(row.profile.support_offered or [], supports), row.representatives, row.bookmarks, row.meetings,
-              row.signed, _yuan(row.signed_fen), row.profile.contact_name, row.profile.contact_phone,
-              row.profile.introduction, row.profile.wants] for row in rows]
+    column, number, money = exports.Column, exports.NUMBER, exports.MONEY
+    table = exports.Table(_("支持方"), [
+        column(_("单位名称")), column(_("单位类型")), column(_("关注的服务领域")), column(_("关注的地区")),
+        column(_("预算下限（元）"), money), column(_("预算上限（元）"), money), column(_("可提供的支持")),
+        column(_("代表人数"), number), column(_("收藏项目"), number), column(_("对接洽谈"), number),
+        column(_("已签协议"), number), column(_("签约金额（元）"), money), column(_("联系人")), column(_("联系人手机")),
+        column(_("单位简介")), column(_("希望看到的项目"))], timezone=fair.timezone)
+    table.rows = [[row.profile.organisation.name, row.profile.organisation.kind.label,
+                   _names(row.profile.focus_category_ids or [], categories), _("、").join(row.profile.regions or []),
+                   row.profile.budget_min_fen, row.profile.budget_max_fen,
+                   _names(row.profile.support_offered or [], supports), row.representatives, row.bookmarks,
+                   row.meetings, row.signed, row.signed_fen, row.profile.contact_name, row.profile.contact_phone,
+                   row.profile.introduction, row.profile.wants] for row in rows]
     audit(current_user, "sponsorship.sponsors.exported", fair, fair=fair,
-          after={"rows": len(table), **{k: v for k, v in filters.args().items() if v is not None}})
+          after={"rows": len(table.rows), **{k: v for k, v in filters.args().items() if v is not None}})
     db.session.commit()
-    return send_file(io.BytesIO(csv_bytes(header, table)), mimetype="text/csv", as_attachment=True,
-                     download_name=f"{fair.slug}-sponsors.csv", max_age=0)
+    return exports.send_table(table, f"{fair.slug}-sponsors", fmt)
 
 
 # --- one sponsor ---------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
@@ -13,6 +13,7 @@ from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from fair import exports
 from fair.applications.models import Application, BoothSize
 from fair.auth.models import Organisation, Role
 from fair.auth.permissions import fair_role_required
@@ -123,6 +124,31 @@ def _plan(fair: Fair, hall_ids=None) -> queries.FairPlan:
     for hall in plan.halls:
         hall.booths = [replace(shape, href=f"{stem}/{shape.code}/placement") for shape in hall.booths]
     return plan
+
+
+@bp.get("/booths/export")
+@fair_role_required(Role.organizer)
+def booths_export(fair: Fair):
+    """Every booth of the plan (or of one hall, as the plan editor's list shows it) with its project."""
+    fmt = exports.requested_format()
+    hall_id = request.args.get("hall", type=int)
+    plan = queries.load_plan(fair, hall_ids=[hall_id] if hall_id else None)
+    with force_locale("zh_Hans"):
+        sizes = {size: size.label for size in BoothSize}
+    table = exports.Table("展位", [
+        exports.Column("展位号"), exports.Column("展馆"), exports.Column("展区"), exports.Column("规格"),
+        exports.Column("角位"), exports.Column("用电"), exports.Column("无障碍"), exports.Column("锁定"),
+        exports.Column("项目编号", exports.NUMBER), exports.Column("项目名称"), exports.Column("申报单位"),
+        exports.Column("服务领域")], timezone=fair.timezone)
+    for hall in plan.halls:
+        for booth in hall.rows:
+            project = booth.application
+            table.rows.append([
+                booth.code, hall.hall.name, plan.zones[booth.zone_id].name, sizes[booth.size], booth.corner,
+                booth.power, booth.step_free, booth.locked, project.id if project else None,
+                project.title if project else None, project.organisation.name if project else None,
+                project.category.name if project else None])
+    return exports.send_table(table, f"{fair.slug}-booths", fmt)
 
 
 # --- a booth's page ------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload
 
+from fair import exports
 from fair.applications.models import Application, ApplicationStatus, DuplicateCandidate, ReviewAssignment, Support
 from fair.auth.forms import ConfirmForm
 from fair.auth.models import Role
@@ -92,15 +93,43 @@ def _valid_post() -> bool:
 @bp.get("/results")
 @fair_role_required(Role.organizer)
 def results(fair):
+    threshold, order, standings = _results(fair)
+    page = ListPagination(items=standings, per_page=PER_PAGE, error_out=False)
+    return render_template("screening/results.html", fair=fair, page=page, threshold=threshold, order=order,
+                           applications=queries.applications_by_id([s.application for s in page.items]),
+                           disagreeing=sum(s.reviews > 1 and s.spread >= threshold for s in standings))
+
+
+def _results(fair) -> tuple[int, str, list]:
+    """The results page's filters and its rows in its order: the page and its export both read them here."""
     threshold = max(0, min(100, request.args.get("threshold", DEFAULT_THRESHOLD, type=int)))
     order = request.args.get("order") if request.args.get("order") in ("spread", "mean") else "spread"
     standings = queries.standings(fair)
     if order == "mean":
         standings.sort(key=lambda standing: (-standing.mean, standing.application))
-    page = ListPagination(items=standings, per_page=PER_PAGE, error_out=False)
-    return render_template("screening/results.html", fair=fair, page=page, threshold=threshold, order=order,
-                           applications=queries.applications_by_id([s.application for s in page.items]),
-                           disagreeing=sum(s.reviews > 1 and s.spread >= threshold for s in standings))
+    return threshold, order, standings
+
+
+@bp.get("/results/export")
+@fair_role_required(Role.organizer)
+def results_export(fair):
+    """Every row of the results page under its order, the disagreeing ones marked as on the page."""
+    fmt = exports.requested_format()
+    threshold, _order, standings = _results(fair)
+    applications = queries.applications_by_id([standing.application for standing in standings])
+    table = exports.Table("初审评分结果", [
+        exports.Column("编号", exports.NUMBER), exports.Column("项目名称"), exports.Column("服务领域"),
+        exports.Column("申报单位"), exports.Column("评审数", exports.NUMBER),
+        exports.Column("平均分", exports.NUMBER), exports.Column("分差", exports.NUMBER),
+        exports.Column("分歧")], timezone=fair.timezone)
+    for standing in standings:
+        application = applications[standing.application]
+        several = standing.reviews > 1
+        table.rows.append([application.id, application.title, application.category.name,
+                           application.organisation.name, standing.reviews, round(standing.mean, 1),
+                           round(standing.spread, 1) if several else None,
+                           several and standing.spread >= threshold])
+    return exports.send_table(table, f"{fair.slug}-screening-results", fmt)
 
 
 class ListPagination(Pagination):

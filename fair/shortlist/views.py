@@ -3,9 +3,10 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import force_locale, get_locale, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 
+from fair import exports
 from fair.applications.models import Application, Placement, QuotaDimension, ShortlistEntry
 from fair.auth.models import Role
 from fair.auth.permissions import fair_role_required
@@ -54,8 +55,7 @@ def _render(fair, *, status: int = 200, settings_form=None, conflicts=None, over
     rows = {dimension.value: queries.group_rows(fair, dimension, str(get_locale()),
                                                 published=published_at is not None, fair_quotas=fair_quotas)
             for dimension in QuotaDimension}
-    tab = request.args.get("tab", "all")
-    tab = tab if tab in queries.TABS else "all"
+    tab = _tab()
     page = queries.entries(fair, tab, request.args.get("page", 1, type=int), PER_PAGE)
     application_ids = [entry.application_id for entry in page.items]
     return render_template(
@@ -74,6 +74,45 @@ def _render(fair, *, status: int = 200, settings_form=None, conflicts=None, over
 @fair_role_required(Role.organizer)
 def index(fair):
     return _render(fair)
+
+
+EVERY_ENTRY = 2**31 - 1         # the export reads the page's own query as one page holding every entry
+
+
+def _tab() -> str:
+    tab = request.args.get("tab", "all")
+    return tab if tab in queries.TABS else "all"
+
+
+@bp.get("/export")
+@fair_role_required(Role.organizer)
+def export(fair):
+    """Every entry of the tab shown, in the page's order, with what its rows show."""
+    fmt = exports.requested_format()
+    entries = queries.entries(fair, _tab(), 1, EVERY_ENTRY).items
+    ranks = queries.ranks(fair, [entry.id for entry in entries])
+    raw_means = queries.raw_means(fair, [entry.application_id for entry in entries])
+    with force_locale("zh_Hans"):
+        placements = {placement: str(label) for placement, label in PLACEMENT_LABELS.items()}
+    table = exports.Table("入围名单", [
+        exports.Column("排名", exports.NUMBER), exports.Column("编号", exports.NUMBER), exports.Column("项目名称"),
+        exports.Column("申报单位"), exports.Column("服务领域"), exports.Column("城市"),
+        exports.Column("校正分", exports.NUMBER), exports.Column("平均分", exports.NUMBER),
+        exports.Column("评审数", exports.NUMBER), exports.Column("结果"), exports.Column("候补位次", exports.NUMBER),
+        exports.Column("原建议"), exports.Column("调整理由")], timezone=fair.timezone)
+    for entry in entries:
+        application = entry.application
+        mean, reviews = raw_means.get(application.id, (None, 0))
+        table.rows.append([
+            ranks.get(entry.id), application.id, application.title, application.organisation.name,
+            application.category.name, application.city, _rounded(entry.score), _rounded(mean), reviews,
+            placements[entry.placement], entry.waitlist_rank,
+            placements[entry.proposed] if entry.override else None, entry.override_reason or None])
+    return exports.send_table(table, f"{fair.slug}-shortlist", fmt)
+
+
+def _rounded(score: float | None) -> float | None:
+    return None if score is None else round(score, 2)
 
 
 def _settings(rows_form) -> list[services.QuotaSetting]:

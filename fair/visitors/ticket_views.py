@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import force_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 
+from fair import exports
 from fair.auth.models import Role
 from fair.auth.permissions import fair_role_required
 from fair.documents.pdf import cjk_font, draw_text, fit, new_canvas
@@ -194,13 +195,42 @@ def tickets(fair: Fair):
     """Every ticket with its full phone, searchable; counts by kind. A page costs the same few statements
     whatever the number of tickets."""
     search = TicketFilter.from_args(request.args)
-    query = sa.select(Ticket).where(Ticket.fair_id == fair.id, *search.conditions()).order_by(Ticket.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(_listed(fair, search), page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
     counts = services.count_by_kind(fair)
     reissued = set(db.session.scalars(sa.select(Ticket.replaces_id).where(
         Ticket.replaces_id.in_([ticket.id for ticket in page.items])))) if page.items else set()
     return render_template("visitors/tickets.html", fair=fair, page=page, search=search, counts=counts,
                            kinds=VISITOR_KIND_LABELS, reissued=reissued)
+
+
+def _listed(fair: Fair, search: TicketFilter):
+    """The list's tickets under its search, newest first: the page and its export read this one query."""
+    return sa.select(Ticket).where(Ticket.fair_id == fair.id, *search.conditions()).order_by(Ticket.id.desc())
+
+
+@bp.get("/visitors/tickets/export")
+@fair_role_required(Role.organizer)
+def tickets_list_export(fair: Fair):
+    """The tickets the list shows under its search, full phones included: the export is audited. Plain rows
+    read in batches, not ORM objects, so 50,000 tickets stay cheap."""
+    fmt = exports.requested_format()
+    query = _listed(fair, TicketFilter.from_args(request.args)).with_only_columns(
+        Ticket.code, Ticket.name, Ticket.phone, Ticket.kind, Ticket.group_name, Ticket.group_size, Ticket.valid_from,
+        Ticket.valid_until, Ticket.issued_at, Ticket.revoked_at, Ticket.revoked_reason)
+    with force_locale("zh_Hans"):
+        kinds = {kind: str(label) for kind, label in VISITOR_KIND_LABELS.items()}
+        valid, revoked = _("有效"), _("已作废")
+    table = exports.Table("观众与入场码", [
+        exports.Column("入场码"), exports.Column("姓名"), exports.Column("手机号"), exports.Column("观众类型"),
+        exports.Column("团体名称"), exports.Column("人数", exports.NUMBER), exports.Column("有效期起", exports.DATE),
+        exports.Column("有效期止", exports.DATE), exports.Column("签发时间", exports.DATETIME),
+        exports.Column("状态"), exports.Column("作废原因")], timezone=fair.timezone)
+    for row in db.session.execute(query.execution_options(yield_per=5_000)):
+        table.rows.append([row.code, row.name, row.phone, kinds[row.kind], row.group_name or None, row.group_size,
+                           row.valid_from, row.valid_until, row.issued_at, revoked if row.revoked_at else valid,
+                           row.revoked_reason or None])
+    exports.audit_export(current_user, fair, "visitors.ticket_list.exported", table, fmt)
+    return exports.send_table(table, f"{fair.slug}-visitors", fmt)
 
 
 @bp.post("/visitors/tickets/<code>/revoke")

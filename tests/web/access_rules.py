@@ -115,12 +115,14 @@ RULES: dict[str, Access] = {
     "screening.queue": page(REVIEWER),
     "screening.remind": action(O),
     "screening.results": page(O),
+    "screening.results_export": page(O),
     "screening.review": form(),                        # not this reviewer's assignment
     "screening.autosave": action(),
     "screening.settings": page(O),
     "screening.save_settings": action(O),
     "screening.save_rubric": action(O),
     "shortlist.index": page(O),
+    "shortlist.export": page(O),
     "shortlist.override": action(O),
     "shortlist.propose": action(O),
     "shortlist.publish": action(O),
@@ -128,6 +130,7 @@ RULES: dict[str, Access] = {
     "shortlist.settings": action(O),
     # booths
     "booths.plan": page(O),
+    "booths.booths_export": page(O),
     "booths.placement": form(O),
     "booths.booth_sign": page(O),
     "booths.plan_edit_booth": action(O),
@@ -180,6 +183,8 @@ RULES: dict[str, Access] = {
     "judging.my_awards": page(EXHIBITOR),
     "judging.progress": page(O),
     "judging.results": page(O),
+    "judging.results_export": page(O),
+    "judging.awards_export": page(O),
     "judging.request_extra": action(O),
     "judging.freeze": action(O),
     "judging.override": action(O),
@@ -220,6 +225,7 @@ RULES: dict[str, Access] = {
     "visitors.area": form(O),
     "visitors.conflicts": page(O),
     "visitors.counters": page(O),
+    "visitors.checkins_export": page(O),
     "visitors.counters_json": page(O),
     "visitors.devices": form(O),
     "visitors.revoke_device": action(O),
@@ -230,6 +236,7 @@ RULES: dict[str, Access] = {
     "visitors.revoke": action(O),
     "visitors.tickets_bulk": form(O),
     "visitors.tickets_export": page(O),
+    "visitors.tickets_list_export": page(O),
     "visitors.group_pdf": page(),                       # 404 without a group named in the query
     "visitors.tickets_import": form(O),
     "visitors.tickets_import_template": page(O),
@@ -239,6 +246,7 @@ RULES: dict[str, Access] = {
     "checkin_api.search_tickets": Access(get=dict.fromkeys(ROLES, LOGIN)),   # a device token, never a session
     # sponsorship
     "sponsorship.agreements": page(SPONSOR, EXHIBITOR, O),
+    "sponsorship.agreements_export": page(O),
     "sponsorship.agreement": page(SPONSOR, O),
     "sponsorship.agreement_pdf": page(SPONSOR, O),
     "sponsorship.amend_agreement": action(SPONSOR, O),
@@ -258,6 +266,7 @@ RULES: dict[str, Access] = {
     "sponsorship.catalog": public_page(),               # exhibited projects are public
     "sponsorship.ledger": page(O),
     "sponsorship.ledger_csv": page(O),
+    "sponsorship.ledger_export": page(O),
     "sponsorship.ledger_agreement": page(SPONSOR, O),
     "sponsorship.ledger_record_payment": action(SPONSOR, O),
     "sponsorship.ledger_remove_payment": action(O),
@@ -275,6 +284,7 @@ RULES: dict[str, Access] = {
     "sponsorship.remove_table": action(O),
     "sponsorship.check_in": Access(get=statuses(MEMBERS), post=frozenset({SPONSOR, GATE, O})),   # the QR code is the key; gate staff confirm too
     "sponsorship.meeting_grid": page(O),
+    "sponsorship.meetings_export": page(O),
     "sponsorship.mark_no_shows": action(O),
     "sponsorship.schedule_meetings": action(O),
     "sponsorship.new_meeting": Access(get=statuses(()), post=frozenset({SPONSOR, EXHIBITOR})),   # 403 without the other party in the query
@@ -288,6 +298,7 @@ RULES: dict[str, Access] = {
     "sponsorship.sponsors": page(O),
     "sponsorship.add_sponsor": action(O),
     "sponsorship.sponsors_csv": page(O),
+    "sponsorship.sponsors_export": page(O),
     "sponsorship.sponsor": page(O, EXHIBITOR),
     "sponsorship.signing_wall": public_page(),
     "sponsorship.signing_wall_data": public_page(),
