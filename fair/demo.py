@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from fair.applications import services as applications
-from fair.applications.models import Application, QuotaDimension, ReviewAssignment
+from fair.applications.models import Application, ApplicationStatus, QuotaDimension, ReviewAssignment
 from fair.auth import services as auth
 from fair.auth.models import OrganisationKind, Role, User
 from fair.demo_plan import build_plan
@@ -26,6 +26,7 @@ from fair.times import from_local, to_local, utcnow
 DEMO_PASSWORD = "fair-demo-2026"
 DEMO_SLUG = "js-2026"
 SMALL_SHORTLIST = 4             # of the demo's six submitted projects
+SEED_APPLICATIONS = 3_500
 SEED_SHORTLIST = 435
 SEED_REVIEWERS = 39             # with the demo reviewer 40, each screening about 175 applications
 SEED_CATEGORY_MINIMUM = 20
@@ -207,10 +208,13 @@ def _shortlist(fair: Fair, organizer: User, *, size: int, progress: Callable[[st
 
 
 def _seed_applications(fair: Fair, organizer: User, progress: Callable[[str], None]) -> None:
-    """The seed scale: 3,500 applications of about 3,000 organisations, through the bulk import like a real one."""
-    progress("seed applications: preparing 3,500 rows")
+    """The seed scale: 3,500 applications received (the demo's own among them) from about 3,000 organisations,
+    through the bulk import like a real one."""
+    progress("seed applications: preparing the rows")
+    received = db.session.scalar(sa.select(sa.func.count(Application.id)).where(
+        Application.fair_id == fair.id, Application.status == ApplicationStatus.submitted))
     table = seed_table([category.name for category in fair.categories], fair.applications_open_at,
-                       fair.applications_close_at, fair.timezone)
+                       fair.applications_close_at, fair.timezone, submitted=SEED_APPLICATIONS - received)
     applications.import_applications(
         fair, table, actor=organizer, source="fair demo --scale seed",
         progress=lambda done, total: progress(f"seed applications: {done:,} / {total:,}"))

@@ -141,12 +141,13 @@ def _project(rng: random.Random, organisation: dict, category: str, taken: set) 
     }
 
 
-def seed_table(categories: list[str], opens_at: datetime, closes_at: datetime, timezone: str) -> list[list]:
-    """The import table (headings first) of the seed's applications: APPLICATIONS submitted inside the window,
+def seed_table(categories: list[str], opens_at: datetime, closes_at: datetime, timezone: str, *,
+               submitted: int = APPLICATIONS) -> list[list]:
+    """The import table (headings first) of the seed's applications: `submitted` submitted inside the window,
     and DRAFTS more that were started and never submitted (received applications count only the former)."""
     rng = random.Random(2026)
     organisations = _organisations(rng)
-    owners = organisations + [rng.choice(organisations) for _ in range(APPLICATIONS - ORGANISATIONS)]
+    owners = organisations[:submitted] + [rng.choice(organisations) for _ in range(submitted - ORGANISATIONS)]
     weights = [3 if name in ("助老", "青少年", "社区治理") else 2 if name in ("助残", "环保", "应急救援") else 1
                for name in categories]
     window = (closes_at - opens_at).total_seconds()
@@ -155,10 +156,10 @@ def seed_table(categories: list[str], opens_at: datetime, closes_at: datetime, t
     drafters = [rng.choice(organisations) for _ in range(DRAFTS)]
     for number, organisation in enumerate(owners + drafters):
         row = {**organisation, **_project(rng, organisation, rng.choices(categories, weights)[0], taken)}
-        submitted = number < APPLICATIONS
-        row["status"] = "已提交" if submitted else "草稿"
+        is_submitted = number < submitted
+        row["status"] = "已提交" if is_submitted else "草稿"
         # Applicants hurry near the deadline: later times are likelier.
         at = opens_at + timedelta(seconds=window * rng.random() ** 0.5)
-        row["submitted_at"] = to_local(at, timezone).strftime("%Y-%m-%d %H:%M:%S") if submitted else ""
+        row["submitted_at"] = to_local(at, timezone).strftime("%Y-%m-%d %H:%M:%S") if is_submitted else ""
         rows.append(row)
     return [[column.header for column in COLUMNS]] + [[row.get(column.key, "") for column in COLUMNS] for row in rows]
