@@ -162,6 +162,7 @@ class Meeting(db.Model):
         _live_unique("uq_meeting_sponsor_slot", "sponsor_id"),
         _live_unique("uq_meeting_project_slot", "application_id"),
         sa.Index("ix_meeting_fair_status", "fair_id", "status"),
+        sa.Index("ix_meeting_slot", "slot_id"),        # a day's grid, a slot's free tables (any status)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -475,7 +475,8 @@ def device_for_token(token: str) -> Device | None:
     fair = db.session.get(Fair, device.fair_id)
     points = db.session.scalars(sa.select(CheckinPoint).options(joinedload(CheckinPoint.area))
                                 .where(CheckinPoint.id.in_(device.point_ids or []))).unique().all()
-    for thing in (device, fair, *points, *(point.area for point in points if point.area is not None)):
+    areas = {point.area.id: point.area for point in points if point.area is not None}   # gates share an area
+    for thing in (device, fair, *points, *areas.values()):
         db.session.expunge(thing)
     now = utcnow()
     if device.last_seen_at is None or now - device.last_seen_at > timedelta(minutes=1):

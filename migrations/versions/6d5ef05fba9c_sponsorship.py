@@ -135,6 +135,7 @@ def upgrade():
     with op.batch_alter_table('meeting', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_meeting_application_id'), ['application_id'], unique=False)
         batch_op.create_index('ix_meeting_fair_status', ['fair_id', 'status'], unique=False)
+        batch_op.create_index('ix_meeting_slot', ['slot_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_meeting_sponsor_id'), ['sponsor_id'], unique=False)
         batch_op.create_index('uq_meeting_project_slot', ['slot_id', 'application_id'], unique=True, sqlite_where=sa.text("status IN ('requested', 'accepted', 'held') AND slot_id IS NOT NULL"), postgresql_where=sa.text("status IN ('requested', 'accepted', 'held') AND slot_id IS NOT NULL"))
         batch_op.create_index('uq_meeting_sponsor_slot', ['slot_id', 'sponsor_id'], unique=True, sqlite_where=sa.text("status IN ('requested', 'accepted', 'held') AND slot_id IS NOT NULL"), postgresql_where=sa.text("status IN ('requested', 'accepted', 'held') AND slot_id IS NOT NULL"))
@@ -240,6 +241,7 @@ def downgrade():
         batch_op.drop_index('uq_meeting_sponsor_slot', sqlite_where=sa.text("status IN ('requested', 'accepted', 'held') AND slot_id IS NOT NULL"), postgresql_where=sa.text("status IN ('requested', 'accepted', 'held') AND slot_id IS NOT NULL"))
         batch_op.drop_index('uq_meeting_project_slot', sqlite_where=sa.text("status IN ('requested', 'accepted', 'held') AND slot_id IS NOT NULL"), postgresql_where=sa.text("status IN ('requested', 'accepted', 'held') AND slot_id IS NOT NULL"))
         batch_op.drop_index(batch_op.f('ix_meeting_sponsor_id'))
+        batch_op.drop_index('ix_meeting_slot')
         batch_op.drop_index('ix_meeting_fair_status')
         batch_op.drop_index(batch_op.f('ix_meeting_application_id'))
 

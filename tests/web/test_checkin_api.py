@@ -12,7 +12,7 @@ from fair.visitors import checkins
 from fair.visitors.models import Checkin, Device, PointKind, Policy
 from fair.times import from_local
 from tests.conftest import RequestInItsOwnContext, test_config
-from tests.visitor_factories import make_device, make_point, make_scannable_ticket
+from tests.visitor_factories import make_area, make_device, make_point, make_scannable_ticket
 
 REDEEM = "/api/v1/checkin/redeem"
 
@@ -185,3 +185,14 @@ def test_device_token_command(api_app, fair, gate):
     assert checkins.device_for_token(token).point_ids == [gate.id]
     refused = api_app.test_cli_runner().invoke(device_token_command, ["--fair", fair.slug, "--point", "nope"])
     assert refused.exit_code != 0 and "nope" in refused.output
+
+
+def test_a_device_at_the_entry_and_the_exit_of_one_area(device_client, fair):
+    """Both points lead into the same area: the device's cached points share it (it once broke every scan)."""
+    hall = make_area(fair, "展馆")
+    entry = make_point(fair, "hall-in", kind=PointKind.entry, policy=Policy.daily, area_id=hall.id)
+    leave = make_point(fair, "hall-out", kind=PointKind.exit, policy=Policy.unlimited, area_id=hall.id)
+    _device, token = make_device(fair, [entry, leave])
+    _ticket, code = make_scannable_ticket(fair)
+    assert post(device_client, token, {"code": code, "point": "hall-in", "scanned_at": noon()}).status_code == 201
+    assert post(device_client, token, {"code": code, "point": "hall-out", "scanned_at": noon()}).status_code == 201
