@@ -1,8 +1,8 @@
-"""Check-in throughput: redeemCheckin through gunicorn (2 sync workers) on SQLite against the floor, a
+"""Check-in throughput: redeemCheckin through gunicorn (2 sync workers) on SQLite or PostgreSQL against the floor, a
 minimal Flask endpoint parsing the same JSON and doing one INSERT into a table with a unique key
 (bench/floor_app.py), served the same way and measured in the same run with wrk on 127.0.0.1.
 
-    python bench/checkin.py [--duration 10] [--sizes 1000,10000,100000,500000]
+    python bench/checkin.py [--duration 10] [--sizes 1000,10000,100000,500000] [--database-url postgresql://…]
 
 Every request redeems a ticket not admitted before (a first admission, the path that writes): a signed
 code, a nonce, at an entry gate into an area, so the scan, its presence row and the capacity rules all run.
@@ -81,17 +81,20 @@ class Setup:
 class Bench:
     """The fair, its gates and tickets in a SQLite file, grown between measures."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, database_url: str | None = None):
         from flask_migrate import upgrade
 
         from fair import create_app
         from fair.extensions import db
 
         self.workdir = workdir
-        self.url = f"sqlite:///{workdir / 'checkin.sqlite'}"
+        self.url = database_url or f"sqlite:///{workdir / 'checkin.sqlite'}"
         self.app = create_app(_config(self.url, str(workdir / "instance")))
         self.db = db
         with self.app.app_context():
+            if db.engine.dialect.name == "postgresql":
+                with db.engine.begin() as connection:
+                    connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             upgrade()
             self._make_fair()
 
@@ -273,17 +276,22 @@ def main() -> None:
                         help="ticket counts for the series at 32 connections (default %(default)s)")
     parser.add_argument("--table-size", type=int, default=50_000,
                         help="tickets for the 1/8/32 table (default %(default)s, the fair's size)")
+    parser.add_argument("--database-url", help="PostgreSQL for the app and the floor instead of SQLite files; "
+                                               "its public schema is DROPPED")
     args = parser.parse_args()
     logging.disable(logging.INFO)
     sizes = [int(size) for size in args.sizes.split(",") if size]
     with tempfile.TemporaryDirectory(prefix="fair-bench-checkin-") as folder:
         workdir = Path(folder)
-        bench = Bench(workdir)
-        print(f"SQLite {__import__('sqlite3').sqlite_version}, Python {sys.version.split()[0]}, "
-              f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}", flush=True)
+        bench = Bench(workdir, args.database_url)
+        database = (f"PostgreSQL ({args.database_url})" if args.database_url
+                    else f"SQLite {__import__('sqlite3').sqlite_version}")
+        print(f"{database}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
         app, app_port = serve("bench.checkin:wsgi_app()", {"BENCH_DATABASE_URL": bench.url,
                                                            "BENCH_INSTANCE": str(workdir / "instance")})
-        floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE": str(workdir / "floor.sqlite")})
+        floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE": args.database_url or
+                                                          str(workdir / "floor.sqlite")})
         header = (f"{'tickets':<22} {'conns':>5} {'app rps':>9} {'p99 ms':>8} {'floor rps':>10} {'p99 ms':>9} "
                   f"{'ratio':>7}")
         results = []
