@@ -401,8 +401,11 @@ def import_confirm(fair):
         flash(_("待确认的文件已过期或已被新的上传替换，请重新上传。"), "warning")
         return redirect(url_for("applications.import_start", slug=fair.slug))
     content, filename = kept
+    table = read_table(content)
+    if len(table) - 1 > INLINE_ROWS:
+        return _import_in_background(fair, content, filename)
     try:
-        report = applying.import_applications(fair, read_table(content), actor=current_user, source=filename)
+        report = applying.import_applications(fair, table, actor=current_user, source=filename)
     except Refused as refusal:          # the data changed since the dry run: it is shown again, to upload anew
         staging.discard(fair)
         return _import_page(fair, ImportUploadForm(), report=getattr(refusal, "report", None), refusal=refusal,
@@ -411,3 +414,95 @@ def import_confirm(fair):
     flash(_("已导入 %(n)d 个项目，新建 %(m)d 个申报单位。", n=report.imported, m=report.new_organisations),
           "success")
     return redirect(url_for("applications.index", slug=fair.slug))
+
+
+# A large import runs as a job: the same service, with progress; its file is the import's summary.
+import re  # noqa: E402
+import secrets  # noqa: E402
+import time  # noqa: E402
+
+from fair import exports  # noqa: E402
+from fair.jobs import runner  # noqa: E402
+from fair.jobs.models import Job  # noqa: E402
+
+INLINE_ROWS = 200               # more rows than this are imported by a background job, with progress
+IMPORT_JOB = "applications.import"
+UPLOADS = "imports"             # under the jobs folder: kept until the import succeeds, so a retry has the file
+KEEP_UPLOAD_SECONDS = 14 * 86400
+UPLOAD_NAME = re.compile(r"^[A-Za-z0-9_-]{32}$")
+PROBLEMS_IN_ERROR = 5
+
+
+def _import_in_background(fair, content: bytes, filename: str):
+    """Hand the confirmed file to a job. It is kept apart from the job's own folder, which a failed job
+    loses: a retry reads the same file again, checked again in full."""
+    upload = secrets.token_urlsafe(24)
+    folder = _uploads_folder()
+    _sweep_uploads(folder)
+    (folder / f"{upload}.upload").write_bytes(content)
+    staging.discard(fair)
+    job = runner.enqueue(fair, IMPORT_JOB, {"upload": upload, "source": filename[:120],
+                                            "back": url_for("applications.index", slug=fair.slug)}, current_user)
+    return redirect(url_for("jobs.job", slug=fair.slug, job_id=job.id))
+
+
+def _uploads_folder():
+    folder = runner.jobs_folder() / UPLOADS
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _sweep_uploads(folder) -> None:
+    """Files of imports that failed and were never retried go after KEEP_UPLOAD_SECONDS."""
+    oldest = time.time() - KEEP_UPLOAD_SECONDS
+    for path in folder.glob("*.upload"):
+        if path.stat().st_mtime < oldest:
+            path.unlink(missing_ok=True)
+
+
+def import_job(context: runner.JobContext) -> runner.Result:
+    """The import in one transaction as on the page, by the organizer who confirmed it; a refusal fails the
+    job with its first problems and writes nothing. The file is removed once the rows are in."""
+    upload = context.params.get("upload", "")
+    path = _uploads_folder() / f"{upload}.upload"
+    if not UPLOAD_NAME.match(upload) or not path.is_file():
+        raise runner.JobError(_("导入文件已不在服务器上，请重新上传。"))
+    table = read_table(path.read_bytes())
+    actor = db.session.get(Job, context.job_id).created_by
+    context.progress(0, max(0, len(table) - 1), _("正在检查文件"))
+    try:
+        report = applying.import_applications(context.fair, table, actor=actor, source=context.params["source"],
+                                              progress=_rows_saved(context))
+    except applying.ImportRefused as refusal:
+        raise runner.JobError(_refusal_text(refusal)) from None
+    path.unlink(missing_ok=True)
+    return runner.Result(exports.csv_bytes(_import_summary(context, report)),
+                         f"{context.fair.slug}-import-{context.job_id}.csv", exports.CSV_MIMETYPE)
+
+
+def _rows_saved(context: runner.JobContext):
+    """Progress as rows are saved. SQLite has one writer at a time, and the import holds it until its
+    commit, so the progress row (written on its own connection) could only wait: there the bar moves at
+    the start and the end."""
+    if db.engine.dialect.name == "sqlite":
+        return None
+    return lambda done, total: context.progress(done, total, _("正在导入"))
+
+
+def _refusal_text(refusal) -> str:
+    problems = refusal.report.problems
+    lines = [_("第 %(row)s 行 %(column)s：%(message)s", row=problem.row or "—", column=problem.column or "",
+               message=problem.message) for problem in problems[:PROBLEMS_IN_ERROR]]
+    more = [_("另有 %(n)d 处。", n=len(problems) - PROBLEMS_IN_ERROR)] if len(problems) > PROBLEMS_IN_ERROR else []
+    return " ".join([refusal.message, *lines, *more])
+
+
+def _import_summary(context: runner.JobContext, report) -> exports.Table:
+    table = exports.Table(_("导入结果"), [
+        exports.Column(_("文件")), exports.Column(_("导入项目数"), exports.NUMBER),
+        exports.Column(_("新建申报单位数"), exports.NUMBER)], timezone=context.fair.timezone)
+    table.rows.append([context.params["source"], report.imported, report.new_organisations])
+    return table
+
+
+runner.register(IMPORT_JOB, import_job, _l("批量导入项目"))

@@ -22,6 +22,8 @@ from fair.booths.models import AllocationRun, Booth, Zone
 from fair.booths.views import bp
 from fair.extensions import db
 from fair.fairs.models import Fair
+from fair.jobs import runner
+from fair.jobs.models import Job
 from fair.navigation import add_fair_nav
 from fair.refusal import Refused
 
@@ -30,6 +32,8 @@ WHOLE_NUMBER = _l("请填写整数。")
 CANDIDATES_SHOWN = 50
 UNPLACED_SHOWN = 200
 MAX_QUERY = 100
+INLINE_PROJECTS = 100           # more projects to place than this: the run goes to a background job
+ALLOCATION_JOB = "booths.allocation"
 ACTIONS = ("assign", "bring", "unassign", "lock", "unlock", "swap", "move")
 
 
@@ -77,6 +81,8 @@ def allocation(fair: Fair):
         return _allocation_page(fair, form, last, status=400)
     weights = allocate.Weights(organisation=float(form.organisation.data), region=float(form.region.data),
                                award=float(form.award.data))
+    if _placeable_count(fair) > INLINE_PROJECTS:
+        return _allocate_in_background(fair, form)
     try:
         run = placing.run_allocation(fair, weights, actor=current_user, award_calibre=form.award_calibre.data)
     except placing.AllocationInfeasible as refusal:
@@ -87,6 +93,54 @@ def allocation(fair: Fair):
         return _allocation_page(fair, form, last, status=409, refusal=refusal)
     flash(_("已为 %(n)d 个入围项目分配展位。", n=run.projects), "success")
     return redirect(url_for("booths.allocation", slug=fair.slug))
+
+
+def _placeable_count(fair: Fair) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Application.id))
+                             .where(Application.fair_id == fair.id, placing.PLACEABLE))
+
+
+def _allocate_in_background(fair: Fair, form: AllocationForm):
+    """A large fair's run goes to a job (its page shows the steps); a run already under way is joined,
+    whatever its weights, so two runs never race for the same booths."""
+    running = runner.find_unfinished(fair, ALLOCATION_JOB, {})
+    if running is not None:
+        flash(_("已有一次展位分配正在进行，请等待它完成。"), "info")
+        return redirect(url_for("jobs.job", slug=fair.slug, job_id=running.id))
+    settings = {name: form[name].data for name in (*placing.WEIGHT_NAMES, "award_calibre")}
+    job = runner.enqueue(fair, ALLOCATION_JOB, settings | {"back": url_for("booths.allocation", slug=fair.slug)},
+                         current_user)
+    return redirect(url_for("jobs.job", slug=fair.slug, job_id=job.id))
+
+
+def allocation_job(context: runner.JobContext) -> runner.Result:
+    """The run as a job, by the organizer who asked for it; its file is the run's summary. An impossible
+    plan or a conflict fails the job with the same sentences the page would show."""
+    params = context.params
+    actor = db.session.get(Job, context.job_id).created_by
+    weights = allocate.Weights(**{name: float(params[name]) for name in placing.WEIGHT_NAMES})
+    try:
+        run = placing.run_allocation(context.fair, weights, actor=actor, award_calibre=int(params["award_calibre"]),
+                                     progress=context.progress)
+    except placing.AllocationInfeasible as refusal:
+        raise runner.JobError(" ".join([refusal.message, *refusal.reasons])) from None
+    return runner.Result(exports.csv_bytes(run_summary(context.fair, run)),
+                         f"{context.fair.slug}-allocation-{run.id}.csv", exports.CSV_MIMETYPE)
+
+
+def run_summary(fair: Fair, run: AllocationRun) -> exports.Table:
+    """One row: what the run placed and reached, as the allocation page's "last run" shows it."""
+    table = exports.Table(_("展位分配"), [
+        exports.Column(_("分配时间"), exports.DATETIME), exports.Column(_("项目数"), exports.NUMBER),
+        exports.Column(_("锁定展位"), exports.NUMBER), exports.Column(_("目标值"), exports.NUMBER),
+        exports.Column(_("已证明最优")), exports.Column(_("同单位相邻对数"), exports.NUMBER),
+        exports.Column(_("用时（秒）"), exports.NUMBER)], timezone=fair.timezone)
+    table.rows.append([run.created_at, run.projects, run.locked, round(run.objective, 1),
+                       _("是") if run.optimal else _("否"), run.side_by_side, run.seconds])
+    return table
+
+
+runner.register(ALLOCATION_JOB, allocation_job, _l("展位自动分配"))
 
 
 def _last_run(fair: Fair) -> AllocationRun | None:
@@ -113,7 +167,8 @@ def _allocation_page(fair: Fair, form: AllocationForm, last: AllocationRun | Non
               "free": sum(booth.application_id is None for booth in booths),
               "locked": sum(booth.locked for booth in booths), "booths": len(booths)}
     return render_template("booths/allocation.html", fair=fair, form=form, last=last, plan=plan, counts=counts,
-                           unplaced=unplaced, stray=stray, refusal=refusal,
+                           unplaced=unplaced, stray=stray, refusal=refusal, background=placeable > INLINE_PROJECTS,
+                           running=runner.find_unfinished(fair, ALLOCATION_JOB, {}),
                            locale=str(get_locale())), status
 
 

@@ -6,7 +6,7 @@ enough, power and step-free access where needed), so a manual change never leave
 run would refuse; preferences are the solver's business, and a person may place against them. Every
 manual change names the booth `version` the organizer's page showed: a booth changed since is refused,
 and SQLAlchemy's version counter catches one changed between reading and writing."""
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from time import perf_counter
 
@@ -28,6 +28,7 @@ PLACEABLE = sa.and_(Application.decision == Decision.shortlisted, Application.st
 DEFAULT_AWARD_CALIBRE = 80
 MAX_WEIGHT = 10
 TIME_LIMIT = 30.0        # seconds HiGHS may search in a web request; the answer keeps every hard rule anyway
+RUN_STEPS = 3            # reading, solving, writing: what run_allocation's progress counts
 
 
 class AllocationInfeasible(Refused):
@@ -107,11 +108,16 @@ def award_calibre_ids(fair: Fair, count: int) -> set[int]:
 
 
 def run_allocation(fair: Fair, weights: allocate.Weights, *, actor, award_calibre: int = DEFAULT_AWARD_CALIBRE,
-                   time_limit: float = TIME_LIMIT) -> AllocationRun:
+                   time_limit: float = TIME_LIMIT, progress: Callable[[int, int, str], None] | None = None
+                   ) -> AllocationRun:
     """Place every shortlisted project, keeping locked pairs, and record the run; when no allocation keeps
     every hard rule, write nothing and raise AllocationInfeasible with the reasons in numbers.
-    `award_calibre`: how many of the best-screened projects the award weight spreads over the zones."""
+    `award_calibre`: how many of the best-screened projects the award weight spreads over the zones.
+    `progress(step, RUN_STEPS, message)` is told before each step, all before anything is written (a job
+    stopped there leaves the booths as they were)."""
+    step = progress or (lambda *_args: None)
     _check_settings(weights, award_calibre)
+    step(0, RUN_STEPS, _("正在读取入围项目与展位"))
     applications = placeable_applications(fair)
     booths = db.session.scalars(sa.select(Booth).where(Booth.fair_id == fair.id).order_by(Booth.code)).all()
     zones = db.session.scalars(sa.select(Zone).where(Zone.fair_id == fair.id).order_by(Zone.position, Zone.id)
@@ -122,6 +128,7 @@ def run_allocation(fair: Fair, weights: allocate.Weights, *, actor, award_calibr
         raise Refused(_("还没有展位，请先在平面图中添加展位。"), "no_booths")
     awards = award_calibre_ids(fair, award_calibre)
     projects = [solver_project(application, application.id in awards) for application in applications]
+    step(1, RUN_STEPS, _("正在求解分配方案（展区选择与同单位相邻）"))
     started = perf_counter()
     try:
         result = allocate.allocate(projects, [solver_booth(booth) for booth in booths],
@@ -136,6 +143,7 @@ def run_allocation(fair: Fair, weights: allocate.Weights, *, actor, award_calibr
                         projects=len(projects), locked=sum(booth.locked for booth in booths),
                         objective=result.objective, optimal=result.optimal, side_by_side=result.side_by_side,
                         seconds=round(seconds, 3))
+    step(2, RUN_STEPS, _("正在写入分配结果"))
     with _writing():
         for booth in changing:                       # free first: a project may move to a booth read later
             booth.application_id = None

@@ -78,7 +78,13 @@ def job(fair: Fair, job_id: int):
     if found.status is JobStatus.queued:
         runner.dispatch_pending()
     return render_template("jobs/job.html", fair=fair, job=found, state=job_state(fair, found),
-                           is_organizer=current_user.has_role(fair, Role.organizer))
+                           is_organizer=current_user.has_role(fair, Role.organizer), back_url=back_url(found))
+
+
+def back_url(job: Job) -> str | None:
+    """The page the job was started from (`back` in its params), if it is a path of this site."""
+    back = str((job.params or {}).get("back") or "")
+    return back if back.startswith("/") and not back.startswith("//") else None
 
 
 @bp.get("/<int:job_id>.json")
