@@ -2,7 +2,7 @@
 from urllib.parse import urlsplit
 
 from flask import flash
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -58,7 +58,8 @@ def district_field() -> StringField:
 def city_in_province(form, field) -> None:
     """A form's `validate_city`: the city must be one of the chosen province's."""
     if form.province.data and field.data and not regions.is_region(form.province.data, field.data):
-        raise ValidationError(_l("请选择%(province)s的城市。", province=form.province.data))
+        # gettext, not lazy_gettext: a lazy string is rendered as markup, and the province is the user's text
+        raise ValidationError(_("请选择%(province)s的城市。", province=form.province.data))
 
 
 def show_refusal(form: FlaskForm, refusal: Refused) -> None:
@@ -78,3 +79,10 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+def whole_number(text: str | None, digits: int = 18) -> int | None:
+    """A non-negative whole number typed as ASCII digits (at most `digits` of them, so it fits a BIGINT),
+    else None: str.isdigit alone lets through '²' and 5,000-digit strings, which int() refuses."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= digits else None

@@ -21,7 +21,7 @@ from fair.auth.models import Role
 from fair.auth.permissions import fair_role_required
 from fair.extensions import db, limiter
 from fair.fairs.models import Fair
-from fair.forms import at_most, show_refusal
+from fair.forms import at_most, show_refusal, whole_number
 from fair.navigation import add_fair_nav
 from fair.refusal import Refused
 from judging import assigning, awards
@@ -231,8 +231,8 @@ def decide_tie(fair):
     form = TieForm()
     positions = {}
     for key, value in request.form.items():
-        if key.startswith("order-") and key[6:].isdigit():
-            positions[int(key[6:])] = int(value) if value.strip().isdigit() else 0
+        if key.startswith("order-") and whole_number(key[6:]) is not None:
+            positions[whole_number(key[6:])] = whole_number(value) or 0
     order = sorted(positions, key=lambda application_id: positions[application_id])
     try:
         if not form.validate_on_submit():

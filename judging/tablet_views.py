@@ -20,7 +20,7 @@ from fair.auth.models import Role
 from fair.auth.permissions import deny, fair_role_required
 from fair.booths.models import Booth
 from fair.extensions import db
-from fair.forms import at_most, show_refusal
+from fair.forms import at_most, show_refusal, whole_number
 from fair.navigation import add_fair_nav
 from fair.refusal import Refused
 from judging import scoring
@@ -47,7 +47,8 @@ class CardForm(FlaskForm):
 
     def base(self) -> int:
         value = self.base_version.data or ""
-        return int(value) if value.isdigit() else -1
+        number = whole_number(value)
+        return -1 if number is None else number
 
 
 class ScoreForm(CardForm):

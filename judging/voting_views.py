@@ -14,6 +14,7 @@ from fair.auth.permissions import fair_role_required
 from fair.booths import queries
 from fair.extensions import db, limiter
 from fair.fairs.models import Fair
+from fair.forms import whole_number
 from fair.navigation import add_fair_nav
 from fair.refusal import Refused
 from fair.visitors import booth_visits
@@ -98,7 +99,7 @@ def _change(fair: Fair, change, done: str):
     form = VotingForm()
     if not form.validate_on_submit():
         abort(400)
-    version = int(form.version.data) if (form.version.data or "").isdigit() else None
+    version = whole_number(form.version.data)
     try:
         change(fair, current_user, version=version)
     except Refused as refusal:

@@ -26,7 +26,7 @@ from fair.booths.placing import PLACEABLE
 from fair.documents.qrcodes import QUIET_ZONE, qr_code
 from fair.extensions import db
 from fair.fairs.models import Fair
-from fair.forms import at_most, safe_next, show_refusal
+from fair.forms import at_most, safe_next, show_refusal, whole_number
 from fair.navigation import add_fair_nav
 from fair.refusal import Refused
 from fair.times import to_local, utcnow
@@ -133,7 +133,8 @@ def place_choices(tables: list[MeetingTable], has_booth: bool, *, tables_listed:
 def _read_when(fair: Fair, value: str | None) -> MeetingSlot | None:
     if not value:
         return None
-    slot = db.session.get(MeetingSlot, int(value)) if value.isdigit() else None
+    number = whole_number(value)
+    slot = db.session.get(MeetingSlot, number) if number is not None else None
     if slot is None or slot.fair_id != fair.id:
         raise Refused(_("请选择列表中的时段。"), "bad_slot", "when")
     return slot
@@ -145,7 +146,8 @@ def _read_place(fair: Fair, value: str | None) -> tuple[MeetingTable | None, boo
         return None, False
     if value == BOOTH:
         return None, True
-    table = db.session.get(MeetingTable, int(value[1:])) if value[1:].isdigit() and value[0] == "t" else None
+    number = whole_number(value[1:]) if value[0] == "t" else None
+    table = db.session.get(MeetingTable, number) if number is not None else None
     if table is None or table.fair_id != fair.id:
         raise Refused(_("请选择列表中的地点。"), "bad_place", "place")
     return table, False
@@ -479,7 +481,8 @@ def _submit_request(fair: Fair, context: RequestContext, form: RequestForm) -> M
     sponsor, application = context.sponsor, context.application
     if context.side is Side.exhibitor:
         if sponsor is None:
-            sponsor = db.session.get(SponsorProfile, int(form.sponsor.data)) if (form.sponsor.data or "").isdigit() else None
+            number = whole_number(form.sponsor.data)
+            sponsor = db.session.get(SponsorProfile, number) if number is not None else None
             if sponsor is None or sponsor.fair_id != fair.id:
                 raise Refused(_("请选择支持方。"), "required", "sponsor")
         if form.project is not None and form.project.data:
@@ -539,9 +542,10 @@ def _meeting_page(fair: Fair, meeting: Meeting, *, status: int = 200, **forms):
     version = {"version": meeting.version}
     forms.setdefault("answer_form", AnswerForm(formdata=None, data=version))
     forms.setdefault("cancel_form", CancelForm(formdata=None, data=version))
+    posted_move = forms.pop("move_form", None)
     move_form = None
     if is_organizer(current_user, fair) and meeting.status in meetings.OPEN:
-        move_form = forms.pop("move_form", None) or MoveForm(formdata=None, data=version)
+        move_form = posted_move or MoveForm(formdata=None, data=version)
         _fill_move_choices(fair, meeting, move_form)
     answer_form = forms["answer_form"]
     answer_form.when.choices, answer_form.place.choices = item.when_choices, item.place_choices

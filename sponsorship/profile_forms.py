@@ -1,6 +1,6 @@
 """Forms of the sponsor's profile, the organizer's "add a sponsor" and the bookmark buttons. The services
 check everything again (sponsorship/profiles.py); these mark every missing or malformed field at once."""
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (EmailField, HiddenField, IntegerField, SelectChoice, SelectField, SelectMultipleField, StringField,
                      TelField, TextAreaField)
@@ -58,7 +58,7 @@ class ProfileForm(FlaskForm):
         self.focus_category_ids.choices = [SelectChoice(c.id, c.display_name(locale)) for c in categories]
         self.regions.choices = [SelectChoice(city) for city in cities]
         if province:
-            self.regions.description = _l("%(province)s的城市；不选表示不限地区。", province=province)
+            self.regions.description = _("%(province)s的城市；不选表示不限地区。", province=province)
 
     def validate(self, extra_validators=None) -> bool:
         """The budget's rules (two fields together) marked with the other fields' errors."""

@@ -12,7 +12,7 @@ from time import perf_counter
 
 import sqlalchemy as sa
 from flask_babel import get_locale, gettext as _
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -380,6 +380,13 @@ def _writing() -> Iterator[None]:
         db.session.commit()
     except (StaleDataError, IntegrityError):
         db.session.rollback()
+        raise Refused(_("展位刚被他人修改，请查看当前状态后重试。"), "conflict") from None
+    except OperationalError as error:
+        db.session.rollback()
+        if "deadlock" not in str(error.orig).lower():
+            raise
+        # Two swaps of one pair from both booths' pages lock the rows in opposite orders; PostgreSQL
+        # breaks the tie by refusing one of them, which has changed nothing.
         raise Refused(_("展位刚被他人修改，请查看当前状态后重试。"), "conflict") from None
     except BaseException:
         db.session.rollback()

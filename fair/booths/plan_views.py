@@ -22,6 +22,7 @@ from fair.booths.forms import (BoothForm, CopyRowForm, DeleteBoothForm, DeleteFo
 from fair.booths.models import Booth, Hall, Zone
 from fair.booths.views import bp
 from fair.extensions import db
+from fair.forms import whole_number
 from fair.navigation import add_fair_nav
 from fair.refusal import Refused
 
@@ -332,7 +333,7 @@ def plan_edit_booth(fair, booth_id: int):
 
 
 def _version(text: str | None) -> int | None:
-    return int(text) if text and text.isdigit() else None
+    return whole_number(text)
 
 
 @bp.post("/booths/<int:booth_id>/delete")

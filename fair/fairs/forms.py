@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from fair.fairs.models import DEFAULT_CATEGORIES, Phase
+from fair.fairs.models import Phase
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 _COMMON_ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Macau", "Asia/Taipei", "Asia/Urumqi", "UTC"]
@@ -43,7 +43,7 @@ class FairForm(FlaskForm):
     applications_close_at = DateTimeLocalField(
         _l("申报截止时间"), format=LOCAL_FORMAT, validators=[DataRequired(message=_l("请填写有效的时间。"))])
     timezone = SelectField(_l("时区"), default="Asia/Shanghai")
-    categories = TextAreaField(_l("服务领域"), default=categories_text(DEFAULT_CATEGORIES),
+    categories = TextAreaField(_l("服务领域"),
                                description=_l("每行一个，可在竖线后填写英文名称，例如：助老 | Elderly care"),
                                validators=[Length(max=4000)])
 

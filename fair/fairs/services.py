@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 from flask_babel import format_date, gettext as _
 
+from fair.applications.models import Application
 from fair.audit.log import audit, snapshot
 from fair.auth.models import Membership, Role, User
 from fair.extensions import db
@@ -60,6 +61,19 @@ def check_details(details: FairDetails, fair: Fair | None = None) -> None:
         raise Refused(_("服务领域名称不能重复。"), "duplicate_category", "categories")
 
 
+def _refuse_removing_used_categories(fair: Fair, details: FairDetails) -> None:
+    """A service area projects have applied under stays (it can be renamed only by adding its new name
+    and moving the projects, which is not this form's work)."""
+    kept = {name for name, _en in details.categories}
+    removed = [category for category in fair.categories if category.name not in kept]
+    if not removed:
+        return
+    used = db.session.scalar(sa.select(Category.name).join(Application, Application.category_id == Category.id)
+                             .where(Category.id.in_([category.id for category in removed])).limit(1))
+    if used is not None:
+        raise Refused(_("服务领域“%(name)s”已有项目申报，不能删除。", name=used), "category_in_use", "categories")
+
+
 def _apply(fair: Fair, details: FairDetails) -> None:
     for name, value in asdict(details).items():
         if name != "categories":
@@ -92,6 +106,7 @@ def create_fair(details: FairDetails, *, actor: User) -> Fair:
 
 def update_fair(fair: Fair, details: FairDetails, *, actor: User) -> Fair:
     check_details(details, fair)
+    _refuse_removing_used_categories(fair, details)
     before = _audited_state(fair)
     _apply(fair, details)
     audit(actor, "fairs.fair.updated", fair, before=before, after=_audited_state(fair))

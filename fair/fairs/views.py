@@ -7,7 +7,7 @@ from fair.auth.models import Role
 from fair.auth.permissions import admin_required, fair_role_required
 from fair.fairs import services
 from fair.fairs.forms import FairForm, PhaseForm, categories_text, parse_categories
-from fair.fairs.models import Fair, Phase
+from fair.fairs.models import DEFAULT_CATEGORIES, Fair, Phase
 from fair.forms import show_refusal
 from fair.navigation import add_fair_nav, add_nav_group
 from fair.refusal import Refused
@@ -31,7 +31,9 @@ def _details(form: FairForm) -> services.FairDetails:
 
 
 def _form_for(fair: Fair) -> FairForm:
-    form = FairForm(obj=fair)
+    """On GET the fair's values; on POST only what was posted (a missing field is empty, never the fair's
+    own attribute: `categories` there is a list of rows, not the form's text)."""
+    form = FairForm(obj=fair if request.method == "GET" else None)
     if request.method == "GET":
         form.applications_open_at.data = to_local(fair.applications_open_at, fair.timezone).replace(tzinfo=None)
         form.applications_close_at.data = to_local(fair.applications_close_at, fair.timezone).replace(tzinfo=None)
@@ -43,6 +45,8 @@ def _form_for(fair: Fair) -> FairForm:
 @admin_required
 def create():
     form = FairForm()
+    if request.method == "GET":
+        form.categories.data = categories_text(DEFAULT_CATEGORIES)     # a new fair starts with the usual areas
     if form.validate_on_submit():
         try:
             fair = services.create_fair(_details(form), actor=current_user)

@@ -42,8 +42,8 @@ def _device_request() -> bool:
 
 DEFAULT_DEVICE_LIMIT = 600                  # scans a minute per device (a handheld manages about 60)
 REFUSAL_STATUS = {"ok": 201, "already_redeemed": 409, "capacity_full": 409}
-ERROR_REASONS = {401: "unauthorized", 403: "forbidden", 404: "unknown_point", 422: "unprocessable",
-                 429: "rate_limited"}
+ERROR_REASONS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "unknown_point",
+                 422: "unprocessable", 429: "rate_limited"}
 
 
 class RedeemSchema(Schema):
@@ -82,6 +82,9 @@ class AnswerSchema(Schema):
     replayed = fields.Boolean(metadata={"description": "the answer to an earlier request with this nonce"})
     ticket = fields.Nested(TicketBriefSchema, allow_none=True)
     nonce = fields.String(metadata={"description": "sync: the scan's nonce, as sent"})
+    code = fields.String(metadata={"description": "a request refused before any scan: the same as `reason`, as the "
+                                                  "API's other errors name it"})
+    errors = fields.Dict(metadata={"description": "422: each field of the request and what is wrong with it"})
 
 
 class OfflineScanSchema(RedeemSchema):
@@ -286,7 +289,7 @@ def redeem():
 @blp.route("/sync", methods=["POST"])
 @blp.arguments(SyncSchema)
 @blp.response(200, SyncAnswerSchema)
-@_errors(401, 422, 429)
+@_errors(400, 401, 422, 429)
 @blp.doc(operationId="syncCheckins", summary="Upload scans made offline; duplicates keep the earliest scan")
 def sync(body: dict):
     device = g.device
