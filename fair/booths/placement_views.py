@@ -58,6 +58,7 @@ class PlacementForm(FlaskForm):
     version = IntegerField(widget=HiddenInput(), validators=[Optional()])
     application_id = IntegerField(widget=HiddenInput(), validators=[Optional()])
     other_version = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    other_booth = IntegerField(widget=HiddenInput(), validators=[Optional()])     # the project's booth as shown
     swap_code = StringField(_l("与展位交换"), validators=[Optional(), Length(max=12)])
     move_code = StringField(_l("移到展位"), validators=[Optional(), Length(max=12)])
 
@@ -246,7 +247,8 @@ def _act(fair: Fair, booth: Booth, form: PlacementForm) -> str:
         if action == "assign":
             placing.assign(booth, application, actor=current_user, version=version)
         else:
-            placing.move(application, booth, actor=current_user, versions=(form.other_version.data, version))
+            placing.move(application, booth, actor=current_user, versions=(form.other_version.data, version),
+                         from_booth_id=form.other_booth.data)
         return _("已将“%(title)s”安排到展位 %(code)s。", title=application.title, code=booth.code)
     if action == "unassign":
         title = booth.application.title if booth.application else ""

@@ -260,11 +260,17 @@ def unassign(booth: Booth, *, actor, version: int | None) -> Booth:
     return booth
 
 
-def move(application: Application, to_booth: Booth, *, actor, versions: tuple = (None, None)) -> Booth:
-    """Move a placed project to a free booth; `versions` are those its booth and the target showed."""
+def move(application: Application, to_booth: Booth, *, actor, versions: tuple = (None, None),
+         from_booth_id: int | None = None) -> Booth:
+    """Move a placed project to a free booth; `versions` are those its booth and the target showed, and
+    `from_booth_id` the booth the page showed it on: a version alone may match another booth's, once
+    someone else has moved the project meanwhile."""
     from_booth = booth_of(application)
     if from_booth is None:
         raise Refused(_("项目“%(title)s”还没有展位。", title=application.title), "not_placed")
+    if from_booth_id is not None and from_booth.id != from_booth_id:
+        raise Refused(_("项目“%(title)s”刚被他人移到展位 %(code)s，请查看当前状态后重试。", title=application.title,
+                        code=from_booth.code), "conflict")
     _check_version(from_booth, versions[0])
     _check_version(to_booth, versions[1])
     _refuse_unplaceable(to_booth, application)

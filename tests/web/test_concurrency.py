@@ -331,10 +331,6 @@ def test_two_organizers_swapping_one_pair_from_both_booths_at_once_get_one_swap(
     assert (where[p], where[q]) == ("A-02", "A-01") and audited("booth.swapped") == 2
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "placing.move checks versions[0] against the booth the project is on NOW, not the booth the page "
-    "showed: once another organizer moved the project to a booth whose new version happens to equal the "
-    "old booth's shown version, the stale move passes and silently overrides the first move."))
 def test_a_move_from_a_page_showing_the_projects_old_booth_is_refused(fair, organizer):
     make_plan(fair, actor=organizer)
     [p] = make_shortlisted(fair, 1, category=fair.categories[0])
@@ -346,6 +342,6 @@ def test_a_move_from_a_page_showing_the_projects_old_booth_is_refused(fair, orga
     booths = booths_by_code(fair)                          # the second, on A-03's page still showing P on A-01
     with pytest.raises(Refused) as refused:
         placing.move(db.session.get(Application, p.id), booths["A-03"], actor=make_member(fair, Role.organizer),
-                     versions=(shown["A-01"], shown["A-03"]))
+                     versions=(shown["A-01"], shown["A-03"]), from_booth_id=booths["A-01"].id)
     assert refused.value.code == "conflict"
     assert check_plan(fair, [p.id]) == {p.id: "A-02"}
