@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 from babel import dates
 from flask_babel import format_date, format_datetime, get_locale
 
+from fair.money import yuan
+
 
 def localtime(value: datetime | None, format: str = "medium", tz: str | None = None) -> str:
     """A UTC datetime shown in the timezone `tz`, or by default in the fair of the request
@@ -19,15 +21,6 @@ def localtime(value: datetime | None, format: str = "medium", tz: str | None = N
 
 def localdate(value: date | None, format: str = "medium") -> str:
     return format_date(value, format) if value else ""
-
-
-def yuan(amount_fen: int | None) -> str:
-    """¥ with thousands separators; whole yuan drop the fen."""
-    if amount_fen is None:
-        return ""
-    sign = "-" if amount_fen < 0 else ""
-    whole, fen = divmod(abs(amount_fen), 100)
-    return f"{sign}¥{whole:,}" + (f".{fen:02d}" if fen else "")
 
 
 FILTERS = {"localtime": localtime, "localdate": localdate, "yuan": yuan}

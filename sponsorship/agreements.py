@@ -32,6 +32,7 @@ from fair.booths.placing import is_placeable
 from fair.documents.codes import public_code
 from fair.extensions import db
 from fair.fairs.models import Fair
+from fair.money import yuan
 from fair.refusal import Refused
 from fair.times import start_of_day, to_local, utcnow
 from sponsorship import agreement_text
@@ -87,13 +88,8 @@ def parse_yuan(text: str | None, field_name: str) -> int:
     if amount.as_tuple().exponent < -2:
         raise Refused(_("金额最多保留两位小数（精确到分）。"), "too_precise", field_name)
     if amount * 100 > MAX_AMOUNT_FEN:
-        raise Refused(_("金额不能超过 %(max)s。", max=_money(MAX_AMOUNT_FEN)), "too_large", field_name)
+        raise Refused(_("金额不能超过 %(max)s。", max=yuan(MAX_AMOUNT_FEN)), "too_large", field_name)
     return int(amount * 100)
-
-
-def _money(amount_fen: int) -> str:
-    whole, fen = divmod(amount_fen, 100)
-    return f"¥{whole:,}" + (f".{fen:02d}" if fen else "")
 
 
 def check_details(details: AgreementDetails) -> AgreementDetails:
@@ -102,12 +98,12 @@ def check_details(details: AgreementDetails) -> AgreementDetails:
         if amount < 0:
             raise Refused(_("金额不能为负数。"), "negative", name)
         if amount > MAX_AMOUNT_FEN:
-            raise Refused(_("金额不能超过 %(max)s。", max=_money(MAX_AMOUNT_FEN)), "too_large", name)
+            raise Refused(_("金额不能超过 %(max)s。", max=yuan(MAX_AMOUNT_FEN)), "too_large", name)
     total = details.amount_fen + details.in_kind_value_fen
     if total <= 0:
         raise Refused(_("资金支持与实物及服务折合价值合计须大于零。"), "nothing_given", "amount")
     if total > MAX_AMOUNT_FEN:
-        raise Refused(_("支持总值不能超过 %(max)s。", max=_money(MAX_AMOUNT_FEN)), "too_large", "amount")
+        raise Refused(_("支持总值不能超过 %(max)s。", max=yuan(MAX_AMOUNT_FEN)), "too_large", "amount")
     kinds = agreement_text.ordered_kinds(details.support_kinds)
     if not kinds or len(kinds) != len(set(details.support_kinds)):
         raise Refused(_("请选择支持方式。"), "no_kind", "support_kinds")

@@ -25,6 +25,7 @@ from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Flowable, Frame,
 
 from fair.console.charts import PALETTE, number
 from fair.documents.pdf import CJKFont, cjk_font, draw_text
+from fair.money import yuan
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 50                        # left and right
@@ -128,14 +129,8 @@ class Report:
     lang: str = "zh-CN"
 
 
-def money(fen: int) -> str:
-    """¥ with thousands separators, whole yuan without fen (as fair.templating.yuan writes it)."""
-    whole, cents = divmod(abs(fen), 100)
-    return ("-" if fen < 0 else "") + f"¥{whole:,}" + (f".{cents:02d}" if cents else "")
-
-
 def _value_text(value: float, is_money: bool) -> str:
-    return money(int(value)) if is_money else number(int(value))
+    return yuan(int(value)) if is_money else number(int(value))
 
 
 # --- drawing -------------------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from fair.auth.models import OrganisationKind, Role
 from fair.console import report as report_module
 from fair.console.report import gather
 from fair.console.report_pdf import (BOTTOM, PAGE_HEIGHT, TOP, BarChart, Figure, Figures, Note, PieChart, Report, Section, Series,
-                                     Table, axis, money, render_report)
+                                     Table, axis, render_report)
 from fair.extensions import db
+from fair.money import yuan
 from fair.times import from_local, utcnow
 from fair.visitors import checkins
 from fair.visitors.models import PointKind, Policy
@@ -310,7 +311,7 @@ def test_value_axes_end_just_above_the_largest_value(largest, expected):
 
 
 def test_money_is_written_in_yuan_from_fen():
-    assert [money(value) for value in (0, 3_120_000_000, 12_345, -500)] == ["¥0", "¥31,200,000", "¥123.45", "-¥5"]
+    assert [yuan(value) for value in (0, 3_120_000_000, 12_345, -500)] == ["¥0", "¥31,200,000", "¥123.45", "-¥5"]
 
 
 def test_an_empty_fairs_report_says_there_is_nothing_yet(client_as, fair):
