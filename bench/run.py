@@ -35,6 +35,7 @@ from bench.tickets import ticket_rows  # noqa: E402
 from bench.common import HEADER, fresh_app, median_ms, row_text  # noqa: E402
 from bench.screening_assign import screening_rows  # noqa: E402
 from bench.judging_assign import judging_assign_rows  # noqa: E402
+from bench.judge_list import judge_list_rows  # noqa: E402
 from bench.plan_svg import plan_rows  # noqa: E402
 from bench.shortlist import shortlist_rows  # noqa: E402
 from bench.signage import signage_rows  # noqa: E402
@@ -132,6 +133,7 @@ def main() -> None:
             dialect = db.engine.dialect.name
         rows = [("fair demo --scale seed (whole demo)", 1, seed_ms, None, 120_000)]
         rows += list_benchmarks(app, args.runs)
+        rows += judge_list_rows(app, args.runs)                                   # bench/judge_list.py
         rows.append(import_benchmark(workdir, args.database_url, args.import_runs))
         rows += screening_rows(workdir, args.database_url, args.import_runs)      # bench/screening_assign.py
         rows += shortlist_rows(workdir, args.database_url, args.import_runs)      # bench/shortlist.py
