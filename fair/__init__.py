@@ -32,8 +32,10 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
     from fair import errors, security
+    from fair.visitors import fast_redeem
     errors.register(app)
     security.register(app)
+    fast_redeem.install(app)
     return app
 
 

@@ -18,12 +18,16 @@ CSP = "; ".join([
 def register(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
-        headers = response.headers
-        headers.setdefault("Content-Security-Policy", CSP)
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
-        if app.config["SESSION_COOKIE_SECURE"]:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        add_headers(response.headers, app.config["SESSION_COOKIE_SECURE"])
         return response
+
+
+def add_headers(headers, secure: bool) -> None:
+    """The headers every answer carries (also the check-in fast path's, which does not pass through Flask)."""
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(self), microphone=(), geolocation=()")
+    if secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")

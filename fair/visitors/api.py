@@ -119,8 +119,9 @@ class FoundSchema(Schema):
 
 # --- the device -------------------------------------------------------------------------------------------
 
-def _bearer() -> str:
-    kind, _sep, token = request.headers.get("Authorization", "").partition(" ")
+def bearer_token(authorization: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header ("" for anything else)."""
+    kind, _sep, token = authorization.partition(" ")
     return token.strip() if kind.lower() == "bearer" else ""
 
 
@@ -142,8 +143,13 @@ class _Buckets:
         self.state[key] = (tokens - 1, now)
         return True
 
+    def give_back(self, key: str) -> None:
+        """Undo a take: the request is handed to the app, which takes again."""
+        tokens, then = self.state[key]
+        self.state[key] = (tokens + 1, then)
 
-_buckets = _Buckets()
+
+buckets = _Buckets()
 
 
 def _error(status: int, reason: str, message: str):
@@ -152,11 +158,11 @@ def _error(status: int, reason: str, message: str):
 
 def _device() -> Device:
     """The request's device (401 without a live token, 429 over its rate)."""
-    token = _bearer()
+    token = bearer_token(request.headers.get("Authorization", ""))
     device = checkins.device_for_token(token) if token else None
     if device is None:
         raise _Refused(401, "unauthorized", _("设备令牌无效或已被撤销。"))
-    if not _buckets.take(device.token_digest, current_app.config.get("FAIR_DEVICE_LIMIT", DEFAULT_DEVICE_LIMIT)):
+    if not buckets.take(device.token_digest, current_app.config.get("FAIR_DEVICE_LIMIT", DEFAULT_DEVICE_LIMIT)):
         raise _Refused(429, "rate_limited", _("请求太频繁，请稍后再试。"))
     return device
 
@@ -205,10 +211,10 @@ def _refused(error: _Refused):
     return jsonify(body), error.status
 
 
-def answer(result: checkins.Result, nonce: str | None = None) -> dict:
-    """A scan's result as the API (and the scan page) reports it."""
+def answer(result: checkins.Result, nonce: str | None = None, labels: dict | None = None) -> dict:
+    """A scan's result as the API (and the scan page) reports it; `labels`: the request's (_labels())."""
     ticket = result.ticket
-    labels = _labels()
+    labels = labels or _labels()
     body = {"status": "ok" if result.ok else "error", "reason": result.reason,
             "message": labels[result.reason], "checkin_id": result.checkin_id,
             "people": result.people, "remaining": result.remaining,
@@ -230,13 +236,18 @@ def _labels() -> dict:
     what decides the language (fair.select_locale: the cookie, Accept-Language): Flask-Babel's choosing
     and looking up costs more than a scan's INSERT."""
     asked = (request.cookies.get(LANGUAGE_COOKIE), request.headers.get("Accept-Language"))
-    labels = _translated.get(asked)
+    labels = translated_labels(asked)
     if labels is None:
         if len(_translated) > 100:          # headers are the client's to choose: keep the cache small
             _translated.clear()
         labels = _translated[asked] = {**{reason: str(label) for reason, label in REASON_LABELS.items()},
                                         **{kind: str(label) for kind, label in VISITOR_KIND_LABELS.items()}}
     return labels
+
+
+def translated_labels(asked: tuple) -> dict | None:
+    """The labels already translated for (language cookie, Accept-Language), if any."""
+    return _translated.get(asked)
 
 
 def _errors(*codes):
@@ -253,14 +264,19 @@ _REDEEM = RedeemSchema()
 _PLAIN_FIELDS = {"code": (0, 500), "point": (1, 40), "nonce": (1, 64)}
 
 
+def plain_scan(body) -> bool:
+    """A scan's usual body: code, point and perhaps a nonce, strings of the allowed lengths, nothing else."""
+    return type(body) is dict and "code" in body and "point" in body and all(
+        type(value) is str and name in _PLAIN_FIELDS and
+        _PLAIN_FIELDS[name][0] <= len(value) <= _PLAIN_FIELDS[name][1] for name, value in body.items())
+
+
 def _redeem_body() -> dict:
     """The body as RedeemSchema accepts it. A scan's usual body (code, point and nonce as strings of the
     allowed lengths) is taken as it is; anything else goes through the schema, which decides and words the
     422. (marshmallow's load costs a tenth of a scan.)"""
     body = request.get_json(silent=True)
-    if type(body) is dict and "code" in body and "point" in body and all(
-            type(value) is str and name in _PLAIN_FIELDS and
-            _PLAIN_FIELDS[name][0] <= len(value) <= _PLAIN_FIELDS[name][1] for name, value in body.items()):
+    if plain_scan(body):
         return body
     try:
         return _REDEEM.load(body or {})

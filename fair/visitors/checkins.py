@@ -20,7 +20,10 @@ first, so the count is exact under concurrency.
 The hot path (a single ticket at an entry gate) runs: the ticket's SELECT, the scan's INSERT and, for a
 point with an area, the presence INSERT, as Core statements on the session's connection (no ORM loading);
 the fair's public key is cached per process, the device and its points for a few seconds. No audit event
-per scan: the Checkin row is itself the append-only record of who scanned what (device or staff, raw code)."""
+per scan: the Checkin row is itself the append-only record of who scanned what (device or staff, raw code).
+A device's first admission of a single ticket at a plain point is answered by fast_redeem.py with the same
+statements beside the framework: a rule added here must be added to its checks too (test_fast_redeem.py
+plays a day at the gates through both and compares every answer and row)."""
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -102,6 +105,11 @@ def public_keys(fair_id: int) -> dict[int, object]:
     return {cached[0]: cached[1]} if cached else {}
 
 
+def cached_public_key(fair_id: int) -> tuple[int, object] | None:
+    """(key id, key) as this process has it, without reading the database; None: not read yet."""
+    return _public_keys.get(fair_id)
+
+
 def _load_key(fair_id: int) -> tuple[int, object] | None:
     row = db.session.execute(sa.select(FairKey.key_id, FairKey.public_key).where(FairKey.fair_id == fair_id)).first()
     if row is None:
@@ -174,7 +182,7 @@ def _ticket(fair: Fair, point: CheckinPoint, raw: str, at: datetime, day: date, 
         raise _Refusal("revoked", ticket)
     if point.kind is PointKind.exit:
         return ticket                      # nobody is kept in: leaving needs a genuine ticket only
-    if not ticket.valid_from <= day <= ticket.valid_until or not _open(point, at, fair.timezone):
+    if not ticket.valid_from <= day <= ticket.valid_until or not is_open(point, at, fair.timezone):
         raise _Refusal("invalid_time", ticket)
     if point.needs_registration and _sql().scalar(sa.select(Registration.id).where(
             Registration.point_id == point.id, Registration.ticket_id == ticket.id)) is None:
@@ -182,7 +190,7 @@ def _ticket(fair: Fair, point: CheckinPoint, raw: str, at: datetime, day: date, 
     return ticket
 
 
-def _open(point: CheckinPoint, at: datetime, tz: str) -> bool:
+def is_open(point: CheckinPoint, at: datetime, tz: str) -> bool:
     """Within the point's daily hours in the fair's timezone (a closing time before the opening time
     runs past midnight)."""
     if point.opens_at is None and point.closes_at is None:
@@ -192,11 +200,12 @@ def _open(point: CheckinPoint, at: datetime, tz: str) -> bool:
     return opens <= now < closes if opens <= closes else (now >= opens or now < closes)
 
 
-def _base_key(point: CheckinPoint, ticket: Ticket, day: date) -> str | None:
+def once_key(point: CheckinPoint, ticket_id: int, day: date) -> str | None:
+    """The unique key of a first admission under the point's policy (None: unlimited)."""
     if point.policy is Policy.once:
-        return f"{point.id}:{ticket.id}"
+        return f"{point.id}:{ticket_id}"
     if point.policy is Policy.daily:
-        return f"{point.id}:{ticket.id}:{day.isoformat()}"
+        return f"{point.id}:{ticket_id}:{day.isoformat()}"
     return None
 
 
@@ -211,7 +220,7 @@ def _admitted(point: CheckinPoint, ticket: Ticket, day: date) -> tuple[int, date
 
 
 def _admit(scan: dict, point: CheckinPoint, ticket: Ticket, people: int | None) -> Result:
-    base = _base_key(point, ticket, scan["day"])
+    base = once_key(point, ticket.id, scan["day"])
     size = ticket.group_size
     before, first_at = _admitted(point, ticket, scan["day"]) if size > 1 and base else (0, None)
     remaining = size - before
@@ -222,8 +231,8 @@ def _admit(scan: dict, point: CheckinPoint, ticket: Ticket, people: int | None) 
         raise _Refusal("already_redeemed", ticket, first_at, remaining)
     if not base:
         count = min(count, size)
-    once_key = base if before == 0 else f"{base}+{before}"
-    row = dict(scan, ticket_id=ticket.id, reason="ok", people=count, once_key=once_key)
+    key = base if before == 0 else f"{base}+{before}"
+    row = dict(scan, ticket_id=ticket.id, reason="ok", people=count, once_key=key)
     try:
         sql = _sql()
         _lock_for_capacity(sql, point)
@@ -234,9 +243,9 @@ def _admit(scan: dict, point: CheckinPoint, ticket: Ticket, people: int | None) 
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        if scan["offline"] and once_key:
+        if scan["offline"] and key:
             return _reconcile(row, point, ticket)
-        return _already(scan, point, ticket, once_key, remaining)
+        return _already(scan, point, ticket, key, remaining)
     except _Refusal:
         db.session.rollback()
         raise
@@ -485,6 +494,12 @@ def device_for_token(token: str) -> Device | None:
     _devices[digest] = _Seen(device, fair, {point.slug: point for point in points},
                              _monotonic() + DEVICE_CACHE_SECONDS)
     return device
+
+
+def cached_device(digest: str) -> "_Seen | None":
+    """What device_for_token keeps of a token's device, while it is fresh; None: ask device_for_token."""
+    seen = _devices.get(digest)
+    return seen if seen is not None and seen.until > _monotonic() else None
 
 
 def device_fair(device: Device) -> Fair:

@@ -85,6 +85,7 @@ def test_another_key_or_an_unknown_key_id_is_invalid():
 
 @pytest.mark.parametrize("text", ["", "FT1:", "hello", "https://example.cn/fairs/x", "FT2:" + "A" * 140,
                                   "FT1:" + "A" * 139, "FT1:" + "A" * 141, "FT1:" + "1" * 140, "FT1:" + "A" * 138 + "==",
+                                  "FT1:" + "8" * 140, "FT1:" + "A" * 139 + "_", "FT1:" + "A" * 139 + "-",
                                   None, 12345])
 def test_unreadable_text_is_invalid(text):
     with pytest.raises(InvalidTicket) as refused:
@@ -141,3 +142,23 @@ def test_the_text_uses_only_qr_alphanumeric_characters():
     alphanumeric = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
     assert set(tickets.sign(payload(), KEY)) <= alphanumeric
     assert segno.make_qr(tickets.sign(payload(), KEY)).mode == "alphanumeric"
+
+
+@pytest.mark.parametrize("length", [0, 1, 4, 5, 10, 23, 87])
+def test_base32_is_rfc_4648_without_padding(length):
+    import base64
+    import secrets
+
+    raw = secrets.token_bytes(length)
+    assert tickets._b32(raw) == base64.b32encode(raw).decode().rstrip("=")
+
+
+def test_digits_outside_the_alphabet_and_stray_low_bits_are_invalid():
+    text = tickets.sign(payload(), KEY)
+    for bad in ("0", "1", "8", "9"):                  # int(…, 32) would read these: Base32 does not have them
+        with pytest.raises(InvalidTicket):
+            tickets.parse(text[:-5] + bad + text[-4:])
+    last = tickets._ALPHABET.index(text[-1])
+    assert last & 0b1111 == 0                         # 87 bytes in 140 characters: 4 unused bits, all zero
+    with pytest.raises(InvalidTicket, match="canonical"):
+        tickets.parse(text[:-1] + tickets._ALPHABET[last | 1])
