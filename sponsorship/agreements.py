@@ -12,10 +12,8 @@ A signature holds the SHA-256 of the exact text its signer was shown (agreement_
 page posts back the hash it showed, and a text changed in between is refused rather than signed unseen.
 Totals elsewhere count status `signed` only, so they always equal the signed agreements."""
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -32,6 +30,7 @@ from fair.booths.placing import is_placeable
 from fair.documents.codes import public_code
 from fair.extensions import db
 from fair.fairs.models import Fair
+from fair import money
 from fair.money import yuan
 from fair.refusal import Refused
 from fair.times import start_of_day, to_local, utcnow
@@ -51,7 +50,6 @@ DRAFTED, EDITED, SIGNED, COUNTERSIGNED = ("sponsorship.agreement.drafted", "spon
                                           "sponsorship.agreement.signed", "sponsorship.agreement.countersigned")
 AMENDED, SUPERSEDED, CANCELLED = ("sponsorship.agreement.amended", "sponsorship.agreement.superseded",
                                   "sponsorship.agreement.cancelled")
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _STATE_FIELDS = ("status", "amount_fen", "support_kinds", "in_kind_value_fen", "in_kind_description",
                  "period_start", "period_end", "terms")
 
@@ -72,24 +70,20 @@ class AgreementDetails:
 # --- reading money --------------------------------------------------------------------------------------
 
 def parse_yuan(text: str | None, field_name: str) -> int:
-    """A yuan amount as typed ('120000', '1,200.5', '￥3000', full-width digits) → integer fen, exactly
-    (Decimal, never float); empty is 0. Refused, next to `field_name`: not a plain number, negative, more than
-    two decimals, more than MAX_AMOUNT_FEN."""
-    cleaned = unicodedata.normalize("NFKC", text or "").strip()
-    for mark in ("¥", "￥", ",", " ", "元"):
-        cleaned = cleaned.replace(mark, "")
-    if not cleaned:
-        return 0
-    if not _PLAIN_NUMBER.fullmatch(cleaned):
-        raise Refused(_("请填写数字金额（单位：元），例如 120000 或 3500.50。"), "not_a_number", field_name)
-    amount = Decimal(cleaned)                   # the pattern leaves no NaN, Infinity or exponent to parse
+    """A yuan amount as typed (fair.money.parse_yuan: '120000', '1,200.5', '￥3000', full-width digits) in exact
+    integer fen; empty is 0. Refused, next to `field_name`: not a plain number, negative, below a fen, more
+    than MAX_AMOUNT_FEN."""
+    try:
+        amount = money.parse_yuan(text) or 0
+    except money.NotAnAmount as error:
+        if error.reason == "too_precise":
+            raise Refused(_("金额最多保留两位小数（精确到分）。"), "too_precise", field_name) from None
+        raise Refused(_("请填写数字金额（单位：元），例如 120000 或 3500.50。"), "not_a_number", field_name) from None
     if amount < 0:
         raise Refused(_("金额不能为负数。"), "negative", field_name)
-    if amount.as_tuple().exponent < -2:
-        raise Refused(_("金额最多保留两位小数（精确到分）。"), "too_precise", field_name)
-    if amount * 100 > MAX_AMOUNT_FEN:
+    if amount > MAX_AMOUNT_FEN:
         raise Refused(_("金额不能超过 %(max)s。", max=yuan(MAX_AMOUNT_FEN)), "too_large", field_name)
-    return int(amount * 100)
+    return amount
 
 
 def check_details(details: AgreementDetails) -> AgreementDetails:

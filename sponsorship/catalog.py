@@ -7,7 +7,6 @@ Exhibited means shortlisted and still submitted (fair.booths.placing.PLACEABLE).
 judging.queries, so nothing of an award shows before the results are published."""
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
 from functools import wraps
 
 import sqlalchemy as sa
@@ -27,6 +26,8 @@ from fair.booths.placing import PLACEABLE
 from fair.booths.queries import plan_is_public
 from fair.extensions import db, login_manager
 from fair.fairs.models import Fair
+from fair.forms import whole_number
+from fair.money import parse_yuan, yuan_text
 from judging.models import AwardTier
 from judging.queries import PublishedAward, published_awards
 from sponsorship.models import Agreement, AgreementStatus
@@ -111,27 +112,12 @@ class CatalogFilters:
         return bool(self.q) or self.narrowing > 0
 
 
-def yuan_text(amount_fen: int | None) -> str:
-    """Fen as the yuan a person types: 12000000 → "120000", 1250 → "12.5"."""
-    if amount_fen is None:
-        return ""
-    whole, fen = divmod(amount_fen, 100)
-    return f"{whole}.{fen:02d}".rstrip("0") if fen else str(whole)
-
-
-def parse_yuan(text: str) -> int:
-    """Yuan as typed ("120000", "120,000", "¥12.5") in fen; ValueError for anything else."""
-    cleaned = "".join(text.split()).replace(",", "").replace("，", "").lstrip("¥￥")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(text) from None
-    if not amount.is_finite() or not 0 <= amount <= Decimal(MAX_NEED_FEN) / 100:
+def need_fen(text: str) -> int:
+    """A funding need typed in yuan (fair.money.parse_yuan) in fen; ValueError outside 0..MAX_NEED_FEN."""
+    fen = parse_yuan(text)
+    if fen is None or not 0 <= fen <= MAX_NEED_FEN:
         raise ValueError(text)
-    fen = amount * 100
-    if fen != fen.to_integral_value():
-        raise ValueError(text)                  # less than a fen
-    return int(fen)
+    return fen
 
 
 def read_filters(args: Mapping[str, str], fair: Fair,
@@ -145,7 +131,7 @@ def read_filters(args: Mapping[str, str], fair: Fair,
         need[name] = None
         if text:
             try:
-                need[name] = parse_yuan(text)
+                need[name] = need_fen(text)
             except ValueError:
                 most = f"¥{MAX_NEED_FEN // 100:,}"
                 problems["need"] = _("请输入 0 到 %(most)s 之间的金额（元）。", most=most)
@@ -174,10 +160,10 @@ def _whole_number(value, name: str, problems: dict[str, str]) -> int | None:
     text = str(value or "").strip()
     if not text:
         return None
-    if text.isdecimal() and len(text) < 10:
-        return int(text)
-    problems[name] = _("无法识别该筛选条件，已忽略。")
-    return None
+    number = whole_number(text, digits=9)
+    if number is None:
+        problems[name] = _("无法识别该筛选条件，已忽略。")
+    return number
 
 
 def checked_filters(filters: CatalogFilters, fair: Fair,

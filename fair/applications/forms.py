@@ -2,8 +2,6 @@
 
 Required fields and text lengths come from the services' own tables, so every missing or overlong field is
 marked at once; the services check everything again (numbers' ranges, the category) for every caller."""
-import re
-from decimal import Decimal
 from functools import partial
 
 from flask_babel import lazy_gettext as _l
@@ -14,12 +12,12 @@ from wtforms import (BooleanField, IntegerField, RadioField, SelectChoice, Selec
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from fair import money
 from fair.applications.models import BOOTH_SIZE_LABELS, SUPPORT_LABELS, AttachmentKind, BoothSize
 from fair.applications.services import NUMBER_LIMITS, REOPEN_REASON_LIMIT, REQUIRED, TEXT_LIMITS, check_number
 from fair.forms import Obeys, at_most, city_field, city_in_province, district_field, province_field, required
 
 ATTACHMENT_KIND_LABELS = {AttachmentKind.photo: _l("项目照片"), AttachmentKind.document: _l("证明材料")}
-_AMOUNT = re.compile(r"-?\d+(\.\d{1,2})?")
 
 
 def _rules(name: str) -> list:
@@ -28,27 +26,20 @@ def _rules(name: str) -> list:
 
 
 class YuanField(StringField):
-    """An amount typed in yuan with at most two decimals (¥ and thousands separators allowed); `data` is fen."""
+    """An amount typed in yuan (fair.money.parse_yuan: ¥, thousands separators, full-width digits); `data` is
+    fen. The range is the service's to judge."""
 
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        text = re.sub(r"[\s,，¥￥]", "", valuelist[0])
-        if not text:
+        try:
+            self.data = money.parse_yuan(valuelist[0])
+        except money.NotAnAmount:
             self.data = None
-        elif _AMOUNT.fullmatch(text):
-            self.data = int(Decimal(text) * 100)
-        else:
-            self.data = None
-            raise ValueError(_l("请填写金额（元），最多两位小数，例如 12000 或 3500.50。"))
+            raise ValueError(_l("请填写金额（元），最多两位小数，例如 12000 或 3500.50。")) from None
 
     def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        whole, fen = divmod(self.data, 100)
-        return f"{whole}.{fen:02d}" if fen else str(whole)
+        return self.raw_data[0] if self.raw_data else money.yuan_text(self.data)
 
 
 class CountField(IntegerField):

@@ -8,11 +8,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import force_locale, gettext as _
 
+from fair import money
 from fair.applications.models import (BOOTH_SIZE_LABELS, STATUS_LABELS, SUPPORT_LABELS, ApplicationStatus,
                                       BoothSize, Support)
 from fair.applications.spreadsheet import COLUMNS, HEADERS, heading_key
@@ -193,25 +194,18 @@ class _Cells:
         return 0
 
     def fen(self, key: str) -> int:
+        """Yuan (fair.money.parse_yuan) in fen; empty is 0. The range is check_project's to report."""
         value = self._raw(key)
-        text = repr(value) if isinstance(value, float) else self.text(key)
-        text = re.sub(r"[\s,，¥￥元]", "", text)
-        if text == "":
-            return 0
         try:
-            amount = Decimal(text)
-            if not amount.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            self.refuse(key, _("“%(value)s”不是金额，请填写以元为单位的数字，如 12000 或 12000.50。",
-                               value=self.text(key)))
+            typed = format(Decimal(repr(value)), "f") if isinstance(value, float) else self.text(key)   # 1e+30: digits
+            return money.parse_yuan(typed) or 0
+        except money.NotAnAmount as error:
+            if error.reason == "too_precise":
+                self.refuse(key, _("金额最多保留两位小数（到分）。"))
+            else:
+                self.refuse(key, _("“%(value)s”不是金额，请填写以元为单位的数字，如 12000 或 12000.50。",
+                                   value=self.text(key)))
             return 0
-        if abs(amount) >= 10 ** 15:         # far past any limit: check_project reports the range
-            return int(amount) * 100
-        if amount != amount.quantize(Decimal("0.01")):
-            self.refuse(key, _("金额最多保留两位小数（到分）。"))
-            return 0
-        return int(amount * 100)
 
     def flag(self, key: str) -> bool:
         text = self.text(key).lower()

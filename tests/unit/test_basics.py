@@ -3,7 +3,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from fair import config
+from fair import config, money
 from fair.templating import yuan
 from fair.times import from_local, start_of_day, to_local
 
@@ -68,3 +68,26 @@ def test_nav_highlights_the_page_or_its_area():
     assert current_item(items, "applications.detail") is applications
     assert current_item(items, "audit.events") is None
     assert current_item(items, None) is None
+
+
+@pytest.mark.parametrize("typed, fen", [("120000", 12_000_000), ("1,234.5", 123_450), ("￥3,000", 300_000),
+                                        ("¥ 0.29", 29), ("１２３．４", 12_340), ("3 500.50 元", 350_050),
+                                        ("-5", -500), ("1.500", 150), ("", None), (None, None), ("  ", None)])
+def test_yuan_are_read_exactly_in_fen(typed, fen):
+    assert money.parse_yuan(typed) == fen
+
+
+@pytest.mark.parametrize("typed, reason", [("1.005", "too_precise"), ("abc", "not_a_number"),
+                                           ("1e5", "not_a_number"), ("NaN", "not_a_number"),
+                                           ("Infinity", "not_a_number"), ("1.2.3", "not_a_number"),
+                                           ("٣", "not_a_number"), ("一万", "not_a_number")])
+def test_what_is_not_an_amount_says_why(typed, reason):
+    with pytest.raises(money.NotAnAmount) as refused:
+        money.parse_yuan(typed)
+    assert refused.value.reason == reason
+
+
+def test_fen_are_written_back_as_typed_yuan():
+    assert [money.yuan_text(fen) for fen in (None, 0, 12_000_000, 1_250, 5, -150)] == \
+        ["", "0", "120000", "12.50", "0.05", "-1.50"]
+    assert all(money.parse_yuan(money.yuan_text(fen)) == fen for fen in (0, 1, 99, 12_345_678, -7))

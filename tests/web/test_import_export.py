@@ -339,7 +339,7 @@ def test_the_demo_seed_is_a_clean_import(fair):
 @pytest.mark.parametrize("cell, fen, problem", [
     ("¥1,200.50", 120_050, None), (1200.5, 120_050, None), ("12000元", 1_200_000, None), ("", 0, None),
     ("1.005", None, "最多保留两位小数"), ("NaN", None, "不是金额"), ("一万", None, "不是金额"),
-    ("1e30", None, "资金需求须在"), ("-5", None, "资金需求须在"),
+    ("1e30", None, "不是金额"), (1e30, None, "资金需求须在"), ("-5", None, "资金需求须在"),
 ])
 def test_money_is_read_in_yuan(fair, cell, fen, problem):
     report = services.check_import(fair, spreadsheet([spreadsheet_row(funding_need=cell)]))
