@@ -90,6 +90,7 @@ def from_environment(instance_path: str) -> dict:
         "FAIR_REGISTER_LIMIT": os.environ.get("FAIR_REGISTER_LIMIT", "20 per minute; 200 per hour"),
         "FAIR_VOTE_LIMIT": os.environ.get("FAIR_VOTE_LIMIT", "20 per minute; 100 per hour"),
         "FAIR_DEVICE_LIMIT": int(os.environ.get("FAIR_DEVICE_LIMIT", "600")),      # scans a minute per device
+        "FAIR_FAST_REDEEM": _flag("FAIR_FAST_REDEEM", True),      # fair/visitors/fast_redeem.py in front
         "FAIR_TRUSTED_PROXIES": int(os.environ.get("FAIR_TRUSTED_PROXIES", "0")),
         # Long work (batch PDFs): a worker thread in each web process unless `fair jobs work` runs as a
         # service (FAIR_JOBS_THREAD=false then); FAIR_JOBS_INLINE runs a job inside the request that asks.

@@ -35,9 +35,9 @@ MAX_BODY = 2048               # a scan's body is about 150 bytes; anything large
 def install(app: Flask) -> None:
     """Put the fast path in front of the app unless FAIR_FAST_REDEEM is off or the database lives in memory
     (one connection shared by everything: no driver connection of our own)."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if app.config.get("FAIR_FAST_REDEEM", True) and not (url.startswith("sqlite") and ":memory:" in url or
-                                                          url in ("sqlite://", "sqlite:///")):
+    url = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    in_memory = url.get_backend_name() == "sqlite" and (url.database or ":memory:").endswith(":memory:")
+    if app.config["FAIR_FAST_REDEEM"] and not in_memory:
         app.wsgi_app = app.extensions["fast_redeem"] = FastRedeem(app, app.wsgi_app)
 
 
