@@ -20,7 +20,8 @@ def fresh_app(workdir: Path, database_url: str | None, name: str):
     url = database_url or f"sqlite:///{workdir / f'{name}.sqlite'}"
     app = create_app({"INSTANCE_PATH": str(workdir / "instance"), "SQLALCHEMY_DATABASE_URI": url,
                       "SESSION_COOKIE_SECURE": False, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
-                      "FAIR_PASSWORD_HASH": "pbkdf2:sha256:1000"})
+                      "FAIR_PASSWORD_HASH": "pbkdf2:sha256:1000", "FAIR_JOBS_INLINE": True,
+                      "FAIR_JOBS_THREAD": False})
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
@@ -59,3 +60,13 @@ def run_alone(rows_for: Callable[[Path, str | None, int], list[tuple]], descript
     print("\n" + HEADER)
     for row in rows:
         print(row_text(*row))
+
+
+def batch_pdf(client, url: str) -> bytes:
+    """A batch PDF as an organizer gets it: POST starts its job (run inline here, FAIR_JOBS_INLINE), then the
+    job's download. A batch of more than jobs.SMALL_BATCH pages is always a job."""
+    started = client.post(url)
+    assert started.status_code == 302, started.status_code
+    response = client.get(started.headers["Location"].rstrip("/") + "/download")
+    assert response.status_code == 200 and response.mimetype == "application/pdf", response.status_code
+    return response.data
