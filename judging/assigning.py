@@ -24,6 +24,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -32,8 +35,9 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from fair.applications.models import Application
 from fair.audit.log import audit
+from fair.auth.models import User
 from fair.booths.models import Booth, Hall, Zone
-from fair.booths.placing import is_placeable
+from fair.booths.placing import PLACEABLE, is_placeable
 from fair.extensions import db
 from fair.fairs.models import Fair
 from fair.refusal import Refused
@@ -527,27 +531,98 @@ def dispatch_round(fair: Fair, *, actor, per_judge: int = 1) -> list[JudgeAssign
 
 
 # --- what the organizer's pages show -------------------------------------------------------------------
+# The pages only read, so the board holds plain rows of the columns they show, not ORM objects: at the
+# seed fair's size (1,305 pairs with their scorecards, 480 booths) building and tracking objects took most
+# of the page's time.
+
+class ShownPair(NamedTuple):
+    """One pair as the organizer's pages show it."""
+
+    id: int
+    judge_id: int
+    application_id: int
+    source: AssignmentSource
+    locked: bool
+    walk_order: int
+    skipped_at: datetime | None
+    skip_reason: str
+    scored: bool                # it has a scorecard
+    done: bool                  # its scorecard is submitted
+
+
+class ShownJudge(NamedTuple):
+    id: int
+    name: str
+    title: str
+    active: bool
+
+
+class ShownProject(NamedTuple):
+    id: int
+    title: str
+
+
+class Spot(NamedTuple):
+    """A placed project's booth: its code and zone, and where it stands (for `positions`)."""
+
+    application_id: int
+    code: str
+    zone_id: int
+    hall_id: int
+    x: int
+    y: int
+    width: int
+    depth: int
+
+
+def _shown_pairs(fair: Fair) -> list[ShownPair]:
+    rows = db.session.execute(
+        sa.select(JudgeAssignment.id, JudgeAssignment.judge_id, JudgeAssignment.application_id, JudgeAssignment.source,
+                  JudgeAssignment.locked, JudgeAssignment.walk_order, JudgeAssignment.skipped_at,
+                  JudgeAssignment.skip_reason, Scorecard.id.is_not(None), Scorecard.submitted_at.is_not(None))
+        .outerjoin(Scorecard, Scorecard.assignment_id == JudgeAssignment.id)
+        .where(JudgeAssignment.fair_id == fair.id)
+        .order_by(JudgeAssignment.judge_id, JudgeAssignment.walk_order, JudgeAssignment.id))
+    return [ShownPair._make(row) for row in rows]
+
+
+def _shown_judges(fair: Fair) -> list[ShownJudge]:
+    rows = db.session.execute(sa.select(Judge.id, User.name, Judge.title, Judge.active)
+                              .join(User, User.id == Judge.user_id).where(Judge.fair_id == fair.id).order_by(Judge.id))
+    return [ShownJudge._make(row) for row in rows]
+
+
+def _shown_projects(fair: Fair) -> dict[int, ShownProject]:
+    """The judged projects (as judged_applications), by id."""
+    rows = db.session.execute(sa.select(Application.id, Application.title)
+                              .where(Application.fair_id == fair.id, PLACEABLE).order_by(Application.id))
+    return {row.id: ShownProject._make(row) for row in rows}
+
+
+def _spots(fair: Fair) -> dict[int, Spot]:
+    """Each placed project's booth (as booths_by_application)."""
+    rows = db.session.execute(sa.select(Booth.application_id, Booth.code, Booth.zone_id, Booth.hall_id, Booth.x,
+                                        Booth.y, Booth.width, Booth.depth)
+                              .where(Booth.fair_id == fair.id, Booth.application_id.is_not(None)))
+    return {row.application_id: Spot._make(row) for row in rows}
+
 
 @dataclass
 class JudgeRow:
-    """One judge on the assignment and progress pages; `pairs` in walking order."""
+    """One judge on the assignment and progress pages; `pairs` in walking order, counted once here."""
 
-    judge: Judge
-    pairs: list[JudgeAssignment]
+    judge: ShownJudge
+    pairs: list[ShownPair]
     zones: list[int]
     metres: float
+    load: int = field(init=False)           # pairs not skipped
+    done: int = field(init=False)           # of those, submitted
+    skipped: int = field(init=False)
 
-    @property
-    def load(self) -> int:
-        return sum(p.skipped_at is None for p in self.pairs)
-
-    @property
-    def done(self) -> int:
-        return sum(p.skipped_at is None and is_done(p) for p in self.pairs)
-
-    @property
-    def skipped(self) -> int:
-        return sum(p.skipped_at is not None for p in self.pairs)
+    def __post_init__(self):
+        self.load = sum(p.skipped_at is None for p in self.pairs)
+        self.done = sum(p.skipped_at is None and p.done for p in self.pairs)
+        self.skipped = len(self.pairs) - self.load
 
 
 @dataclass
@@ -555,87 +630,93 @@ class Board:
     """The fair's assignment as it stands (manual changes included), read in a fixed number of queries."""
 
     k: int
-    projects: dict[int, Application]
-    booths: dict[int, Booth]
+    projects: dict[int, ShownProject]
+    booths: dict[int, Spot]
     zone_names: dict[int | None, str]
     rows: list[JudgeRow]
-    pairs: list[JudgeAssignment]
+    pairs: list[ShownPair]
     conflicts: int
     connected: bool
 
     def spread(self, values: list) -> tuple | None:
         return (min(values), max(values)) if values else None
 
-    @property
+    @cached_property
     def active_rows(self) -> list[JudgeRow]:
         return [row for row in self.rows if row.judge.active]
 
-    @property
+    @cached_property
     def loads(self) -> tuple | None:
         return self.spread([row.load for row in self.active_rows])
 
-    @property
+    @cached_property
     def zones_per_judge(self) -> tuple | None:
         return self.spread([len(row.zones) for row in self.active_rows])
 
-    @property
+    @cached_property
     def walks(self) -> tuple | None:
         return self.spread([row.metres for row in self.active_rows])
 
+    @cached_property
     def looks(self) -> Counter:
+        """Pairs not skipped, per project."""
         return Counter(p.application_id for p in self.pairs if p.skipped_at is None)
 
+    @cached_property
     def submitted(self) -> Counter:
-        return Counter(p.application_id for p in self.pairs if p.skipped_at is None and is_done(p))
+        """Submitted scorecards of pairs not skipped, per project."""
+        return Counter(p.application_id for p in self.pairs if p.skipped_at is None and p.done)
 
-    @property
+    @cached_property
     def short_of_judges(self) -> int:
         """Projects with fewer than k judges assigned (a run is due)."""
-        looks = self.looks()
-        return sum(looks[project] < self.k for project in self.projects)
+        return sum(self.looks[project] < self.k for project in self.projects)
 
     def zone_progress(self) -> list[tuple[str, int, int]]:
         """(zone name, submitted, assigned) per zone in plan order; projects without a booth last."""
         done, total = Counter(), Counter()
-        for pair in self.pairs:
-            if pair.skipped_at is None and pair.application_id in self.projects:
-                zone = self.booths[pair.application_id].zone_id if pair.application_id in self.booths else None
-                total[zone] += 1
-                done[zone] += is_done(pair)
+        for project, looks in self.looks.items():
+            if project in self.projects:
+                zone = self.booths[project].zone_id if project in self.booths else None
+                total[zone] += looks
+                done[zone] += self.submitted[project]
         return [(name, done[zone], total[zone]) for zone, name in self.zone_names.items() if total[zone]]
 
-    @property
-    def skipped(self) -> list[tuple[JudgeAssignment, bool]]:
+    @cached_property
+    def skipped(self) -> list[tuple[ShownPair, bool]]:
         """Skipped pairs, newest first, each with whether the project has its k judges again."""
-        looks = self.looks()
         pairs = sorted((p for p in self.pairs if p.skipped_at is not None), key=lambda p: p.skipped_at, reverse=True)
-        return [(pair, looks[pair.application_id] >= self.k) for pair in pairs]
+        return [(pair, self.looks[pair.application_id] >= self.k) for pair in pairs]
 
-    def short_of_scores(self) -> list[tuple[Application, int, int]]:
+    def short_of_scores(self) -> list[tuple[ShownProject, int, int]]:
         """(project, submitted scores, judges assigned) for projects with fewer than k submitted, fewest first."""
-        looks, submitted = self.looks(), self.submitted()
-        rows = [(application, submitted[application.id], looks[application.id])
-                for application in self.projects.values() if submitted[application.id] < self.k]
+        rows = [(project, self.submitted[project.id], self.looks[project.id])
+                for project in self.projects.values() if self.submitted[project.id] < self.k]
         return sorted(rows, key=lambda row: (row[1], row[0].id))
 
-    def judge(self, judge_id: int) -> Judge | None:
-        return next((row.judge for row in self.rows if row.judge.id == judge_id), None)
+    @cached_property
+    def _judges(self) -> dict[int, ShownJudge]:
+        return {row.judge.id: row.judge for row in self.rows}
+
+    def judge(self, judge_id: int) -> ShownJudge | None:
+        return self._judges.get(judge_id)
 
 
 def board(fair: Fair, *, english: bool = False) -> Board:
     """Everything both pages show, from the rows: judges, their pairs and walks, zones, conflicts."""
-    projects = {application.id: application for application in judged_applications(fair)}
-    booths = booths_by_application(fair)
+    projects = _shown_projects(fair)
+    booths = _spots(fair)
     at = positions(fair, booths)
-    zones = db.session.scalars(sa.select(Zone).where(Zone.fair_id == fair.id).order_by(Zone.position, Zone.id)).all()
+    zones = db.session.execute(sa.select(Zone.id, Zone.name, Zone.name_en).where(Zone.fair_id == fair.id)
+                               .order_by(Zone.position, Zone.id))
     zone_names = {zone.id: (zone.name_en or zone.name) if english else zone.name for zone in zones}
     zone_names[None] = _("未安排展位")
-    pairs = pairs_of(fair)
+    pairs = _shown_pairs(fair)
     mine = defaultdict(list)
     for pair in pairs:
         mine[pair.judge_id].append(pair)
     rows = []
-    for judge in sorted(judges_of(fair), key=lambda judge: (not judge.active, judge.id)):
+    for judge in sorted(_shown_judges(fair), key=lambda judge: (not judge.active, judge.id)):
         walk = [p for p in mine[judge.id] if p.skipped_at is None]
         points = [at[p.application_id] for p in walk if p.application_id in at]
         metres = sum(math.dist(a, b) for a, b in zip(points, points[1:]))
@@ -648,7 +729,7 @@ def board(fair: Fair, *, english: bool = False) -> Board:
                  _connected(projects, pairs))
 
 
-def _connected(projects: dict, pairs: list[JudgeAssignment]) -> bool:
+def _connected(projects: dict, pairs: list[ShownPair]) -> bool:
     """Whether every project is linked to every other through shared judges (one scale for the ranking)."""
     parent = {project: project for project in projects}
 

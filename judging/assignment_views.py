@@ -144,8 +144,8 @@ def assignment_judge(fair: Fair, judge_id: int):
     row = next(row for row in board.rows if row.judge.id == judge_id)
     form = ReassignForm()
     form.assignment_id.choices = [(p.id, board.projects[p.application_id].title if p.application_id in board.projects
-                                   else p.application_id) for p in row.pairs if not assigning.is_scored(p)]
-    form.judge_id.choices = [(0, _("请选择评委"))] + [(other.judge.id, other.judge.user.name)
+                                   else p.application_id) for p in row.pairs if not p.scored]
+    form.judge_id.choices = [(0, _("请选择评委"))] + [(other.judge.id, other.judge.name)
                                                      for other in board.active_rows if other.judge.id != judge_id]
     buttons = ActionForm()
     if request.method == "GET":

@@ -101,6 +101,7 @@ def _render(fair: Fair, *, status: int = 200, override_form=None, tie_error=None
         "judging/results.html", fair=fair, results=current, rows=rows, frozen=frozen, zones=zones,
         zone_id=zone_id, category_id=category_id, flagged_only=flagged_only, titles=titles,
         tier_name=lambda tier: _tier_name(tier, locale),
+        percents=_percents,
         tie_tiers=lambda tie: " / ".join(_tier_name(current.tier_of(tier_id), locale) for tier_id in tie.tier_ids),
         override_form=override_form or _override_form(current, locale), tie_form=TieForm(formdata=None),
         tie_error=tie_error, freeze_form=freeze_form or FreezeForm(formdata=None),
@@ -126,7 +127,10 @@ def _shown(fair: Fair, locale: str) -> tuple[awards.Results, dict, list[awards.P
     """The results, the frozen awards by project, and the rows the page's filters keep: the page and its
     exports read them here, so a file holds what the table shows."""
     current = awards.results(fair, locale=locale)
-    frozen = {award.application_id: award for award in awards.awards_of(fair)} if current.setup.frozen_at else {}
+    frozen = {}
+    if current.setup.frozen_at:        # only the awards: their tiers are in the session already, with `current`
+        frozen = {award.application_id: award
+                  for award in db.session.scalars(sa.select(Award).where(Award.fair_id == fair.id))}
     zone_id, category_id, flagged_only = _filters()
     rows = [entry for entry in current.projects
             if (zone_id is None or (entry.zone and entry.zone.id == zone_id))
@@ -141,6 +145,11 @@ def _award_of(current: awards.Results, frozen: dict, entry: awards.ProjectResult
         award = frozen.get(entry.application.id)
         return (award.tier, award.reason or "") if award else (None, "")
     return entry.tier, entry.pin.reason if entry.pin else ""
+
+
+def _percents(values: tuple[float, ...]) -> str:
+    """The priority criteria's means as whole per cents, "88 / 90" (once per row, not a chain of filters)."""
+    return " / ".join(str(int(round(value, 0))) for value in values)
 
 
 def _one_place(value: float | None) -> float | None:
@@ -166,7 +175,7 @@ def results_export(fair):
         application = entry.application
         tier, reason = _award_of(current, frozen, entry)
         table.rows.append([
-            entry.rank, application.id, application.title, application.organisation.name,
+            entry.rank, application.id, application.title, application.organisation_name,
             entry.zone.name if entry.zone else None, application.category.name, _one_place(entry.raw_mean),
             _one_place(entry.estimate), _one_place(entry.low), _one_place(entry.high), entry.marks,
             _one_place(entry.spread), _one_place(entry.median), "、".join(_flags(entry)) or None,
@@ -196,7 +205,7 @@ def awards_export(fair):
         exports.Column("校正分", exports.NUMBER), exports.Column("理由")], timezone=fair.timezone)
     for tier, reason, entry in awarded:
         application = entry.application
-        table.rows.append([tier.name, entry.rank, application.id, application.title, application.organisation.name,
+        table.rows.append([tier.name, entry.rank, application.id, application.title, application.organisation_name,
                            entry.zone.name if entry.zone else None, application.category.name,
                            _one_place(entry.estimate), reason or None])
     return exports.send_table(table, f"{fair.slug}-awards", fmt)
