@@ -1,6 +1,7 @@
 """Check-in throughput: redeemCheckin through gunicorn (2 sync workers) on SQLite or PostgreSQL against the floor, a
-minimal Flask endpoint parsing the same JSON and doing one INSERT into a table with a unique key
-(bench/floor_app.py), served the same way and measured in the same run with wrk on 127.0.0.1.
+minimal Flask endpoint parsing the same JSON and doing one INSERT into a table with a unique key, and against a
+bare Flask endpoint that parses the JSON and writes nothing (bench/floor_app.py), all served the same way and
+measured in the same run with wrk on 127.0.0.1.
 
     python bench/checkin.py [--duration 10] [--sizes 1000,10000,100000,500000] [--database-url postgresql://…]
 
@@ -227,19 +228,26 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
 
-def measure(bench: Bench, app_port: int, floor_port: int, connections: int, duration: int, label: str,
+def measure(bench: Bench, ports: dict[str, int], connections: int, duration: int, label: str,
             budget: int, rounds: int) -> dict:
-    """`rounds` pairs of runs, the app's then the floor's, each on new tickets; the medians. Alternating
-    keeps a burst of load on the machine from landing on one side only."""
-    ours, floor = [], []
+    """`rounds` runs of each side in turn (the app, the floor, the bare endpoint, the required one), the app's
+    and the required one's each on new tickets; the medians. Alternating keeps a burst of load on the machine
+    from landing on one side only."""
+    runs: dict[str, list[dict]] = {side: [] for side in ports}
     for number in range(rounds):
         token, pairs = bench.pool(budget)
-        ours.append(wrk(app_port, connections, duration, token, pairs, bench.workdir))
-        floor_pairs = [(f"{label}-{number}-{gate}", code) for gate, code in pairs]
-        floor.append(wrk(floor_port, connections, duration, token, floor_pairs, bench.workdir))
-    ours_median, floor_median = _median(ours), _median(floor)
-    return {"label": label, "connections": connections, "ours": ours_median, "floor": floor_median,
-            "ratio": ours_median["rps"] / floor_median["rps"] if floor_median["rps"] else 0}
+        for side, port in ports.items():
+            if side == "required":
+                _token, side_pairs = bench.pool(budget)
+            elif side == "app":
+                side_pairs = pairs
+            else:
+                side_pairs = [(f"{label}-{number}-{gate}", code) for gate, code in pairs]
+            runs[side].append(wrk(port, connections, duration, token, side_pairs, bench.workdir))
+    medians = {side: _median(found) for side, found in runs.items()}
+    ours = medians["app"]["rps"]
+    return {"label": label, "connections": connections, **medians,
+            "ratio": ours / medians["floor"]["rps"] if medians["floor"]["rps"] else 0}
 
 
 def _median(runs: list[dict]) -> dict:
@@ -248,19 +256,28 @@ def _median(runs: list[dict]) -> dict:
             "socket_errors": "; ".join(run["socket_errors"] for run in runs if run["socket_errors"])}
 
 
+HEADER = (f"{'tickets':<22} {'conns':>5} {'app rps':>9} {'p99 ms':>8} {'floor rps':>10} {'p99 ms':>9} {'ratio':>7} "
+          f"{'bare rps':>9} {'required rps':>13} {'required/floor':>15}")
+
+
 def row(result: dict) -> str:
-    ours, floor = result["ours"], result["floor"]
-    flag = "" if ours["non_2xx"] == 0 and not ours["socket_errors"] else \
-        f"  (non-2xx {ours['non_2xx']}, socket errors {ours['socket_errors'] or 0})"
+    ours, floor = result["app"], result["floor"]
+    flag = "".join(f"  ({side}: non-2xx {result[side]['non_2xx']}, socket errors {result[side]['socket_errors'] or 0})"
+                   for side in ("app", "floor", "bare", "required")
+                   if side in result and (result[side]["non_2xx"] or result[side]["socket_errors"]))
+    required = result.get("required")
+    required_text = (f"{required['rps']:>13.0f} {required['rps'] / floor['rps']:>15.0%}" if required
+                     else f"{'-':>13} {'-':>15}")
     return (f"{result['label']:<22} {result['connections']:>5} {ours['rps']:>9.0f} {ours['p99']:>8.1f} "
-            f"{floor['rps']:>10.0f} {floor['p99']:>9.1f} {result['ratio']:>7.0%}{flag}")
+            f"{floor['rps']:>10.0f} {floor['p99']:>9.1f} {result['ratio']:>7.0%} {result['bare']['rps']:>9.0f} "
+            f"{required_text}{flag}")
 
 
 def verdict(results: list[dict]) -> str:
     """Issue 7's target: at least TARGET_RATIO of the floor's rate everywhere, p99 under TARGET_P99_MS at 32."""
     short = [f"{r['label']}/{r['connections']}" for r in results if r["ratio"] < TARGET_RATIO]
     slow = [f"{r['label']}/{r['connections']}" for r in results
-            if r["connections"] == 32 and r["ours"]["p99"] >= TARGET_P99_MS]
+            if r["connections"] == 32 and r["app"]["p99"] >= TARGET_P99_MS]
     if not short and not slow:
         return f"\ntarget met: >= {TARGET_RATIO:.0%} of the floor everywhere, p99 < {TARGET_P99_MS} ms at 32"
     return (f"\ntarget NOT met: below {TARGET_RATIO:.0%} of the floor at {', '.join(short) or 'none'}; "
@@ -292,24 +309,29 @@ def main() -> None:
                                                            "BENCH_INSTANCE": str(workdir / "instance")})
         floor, floor_port = serve("bench.floor_app:app", {"FLOOR_DATABASE": args.database_url or
                                                           str(workdir / "floor.sqlite")})
-        header = (f"{'tickets':<22} {'conns':>5} {'app rps':>9} {'p99 ms':>8} {'floor rps':>10} {'p99 ms':>9} "
-                  f"{'ratio':>7}")
+        bare, bare_port = serve("bench.floor_app:bare", {})
+        ports = {"app": app_port, "floor": floor_port, "bare": bare_port}
+        servers = [app, floor, bare]
+        if not args.database_url:                # the required endpoint is written for SQLite, as issue 7's target
+            required, ports["required"] = serve("bench.floor_app:required",
+                                                {"REQUIRED_DATABASE": str(workdir / "checkin.sqlite")})
+            servers.append(required)
         results = []
         try:
             bench.grow(min(sizes))
-            measure(bench, app_port, floor_port, 8, 2, "warm-up", 2 * MOST_RPS, 1)
-            print(f"\nmedians of {args.rounds} interleaved runs of {args.duration} s each (app, floor, app, ...)\n"
-                  + header, flush=True)
+            measure(bench, ports, 8, 2, "warm-up", 2 * MOST_RPS, 1)
+            print(f"\nmedians of {args.rounds} interleaved runs of {args.duration} s each (app, floor, bare, required, "
+                  f"app, ...); ratio: app / floor\n" + HEADER, flush=True)
             for size in sorted(set(sizes) | {args.table_size}):
                 bench.grow(size)
                 for connections in LEVELS if size == args.table_size else (32,):
-                    result = measure(bench, app_port, floor_port, connections, args.duration, f"{size:,}",
+                    result = measure(bench, ports, connections, args.duration, f"{size:,}",
                                      MOST_RPS * args.duration, args.rounds)
                     results.append(result)
                     print(row(result), flush=True)
             print(verdict(results) + f"\nload at the end {os.getloadavg()[0]:.1f}", flush=True)
         finally:
-            for process in (app, floor):
+            for process in servers:
                 process.terminate()
                 process.wait(timeout=10)
 

@@ -83,6 +83,23 @@ def test_another_key_or_an_unknown_key_id_is_invalid():
         tickets.verify(text, {2: KEY.public_key()})
 
 
+def test_the_issuer_recognises_exactly_the_codes_it_verifies():
+    """issued_by (signing again and comparing) admits a code iff verify does, for the key's own codes."""
+    text = tickets.sign(payload(), KEY)
+    assert tickets.issued_by(text, 1, KEY) == payload() == tickets.issued_by(text.lower() + "\r\n", 1, KEY)
+    other = Ed25519PrivateKey.generate()
+    assert tickets.issued_by(text, 1, other) is None                     # not this key's code
+    assert tickets.issued_by(text, 2, KEY) is None                       # another key id
+    assert tickets.issued_by(tickets.sign(payload(key_id=2), KEY), 1, KEY) is None
+    for position in (5, 40, 60, 100, 143):                               # payload and signature characters
+        changed = text[:position] + ("B" if text[position] == "A" else "A") + text[position + 1:]
+        assert tickets.issued_by(changed, 1, KEY) is None
+        with pytest.raises(InvalidTicket):
+            tickets.verify(changed, KEYS)
+    for unreadable in ("", "hello", text[:-1], None):
+        assert tickets.issued_by(unreadable, 1, KEY) is None
+
+
 @pytest.mark.parametrize("text", ["", "FT1:", "hello", "https://example.cn/fairs/x", "FT2:" + "A" * 140,
                                   "FT1:" + "A" * 139, "FT1:" + "A" * 141, "FT1:" + "1" * 140, "FT1:" + "A" * 138 + "==",
                                   "FT1:" + "8" * 140, "FT1:" + "A" * 139 + "_", "FT1:" + "A" * 139 + "-",

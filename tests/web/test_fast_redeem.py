@@ -218,3 +218,35 @@ def test_one_ticket_at_many_gates_at_once_through_the_fast_path(apps):
     assert db.session.scalar(sa.select(sa.func.sum(Presence.people)).where(
         Presence.ticket_id == admitted[0].ticket_id)) == 1
     assert app.extensions["fast_redeem"].answered - before <= 1
+
+
+def test_a_replaced_fair_key_is_followed_and_its_old_codes_never_pass(apps):
+    """The fast path checks a code by signing it again with the key the app verifies with. When the fair's key
+    changes under a running process (a database restored from another backup), the first new code goes to
+    the app, which reads the new key; the fast path follows it from then on, and a code of the old key is
+    refused both ways."""
+    from fair.visitors.models import FairKey
+
+    app = apps["fast"]
+    fair = fair_of_today()
+    gate = make_point(fair, "gate", area_id=make_area(fair, "场馆").id)
+    _device, token = make_device(fair, [gate])
+    old_codes = [make_scannable_ticket(fair)[1] for _ in range(3)]
+    client = app.test_client()
+    fast = app.extensions["fast_redeem"]
+
+    def scan(code):
+        before = fast.answered
+        answer = client.post(REDEEM, json={"code": code, "point": "gate"}, headers={"Authorization": f"Bearer {token}"})
+        return answer.status_code, answer.get_json()["reason"], fast.answered - before
+
+    assert scan(old_codes[0]) == (201, "ok", 0)             # the device is new to this process
+    assert scan(old_codes[1]) == (201, "ok", 1)
+    db.session.execute(sa.delete(FairKey).where(FairKey.fair_id == fair.id))
+    services.fair_key(fair)
+    db.session.commit()
+    new_codes = [make_scannable_ticket(fair)[1] for _ in range(2)]
+    assert scan(new_codes[0]) == (201, "ok", 0)             # the app reads the new key
+    assert scan(new_codes[1]) == (201, "ok", 1)             # and the fast path follows it
+    status, reason, answered_here = scan(old_codes[2])
+    assert (reason, answered_here) == ("invalid", 0) and status >= 400
