@@ -202,7 +202,7 @@ class Checkin(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    fair_id: Mapped[int] = mapped_column(sa.ForeignKey("fair.id", ondelete="CASCADE"), index=True)
+    fair_id: Mapped[int] = mapped_column(sa.ForeignKey("fair.id", ondelete="CASCADE"))  # ix_checkin_tally leads
     point_id: Mapped[int] = mapped_column(sa.ForeignKey("checkin_point.id", ondelete="CASCADE"))
     ticket_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ticket.id", ondelete="CASCADE"))
     reason: Mapped[str] = mapped_column(sa.String(20))          # ok, already_redeemed, invalid, revoked, ...
@@ -229,7 +229,7 @@ class Presence(db.Model):
     __table_args__ = (sa.UniqueConstraint("area_id", "ticket_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    area_id: Mapped[int] = mapped_column(sa.ForeignKey("area.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("area.id", ondelete="CASCADE"))  # (area, ticket) indexes it
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("ticket.id", ondelete="CASCADE"))
     people: Mapped[int] = mapped_column(default=1)
     since: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
