@@ -30,7 +30,7 @@ scorecards_due (judge assignments not skipped) and award_names_en (each tier's E
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from zoneinfo import ZoneInfo
@@ -206,28 +206,56 @@ def breakdown(fair: Fair) -> Breakdown:
 
 
 BUCKET_SECONDS = 900        # every timezone's offset is a multiple of 15 minutes
+EPOCH = datetime(1970, 1, 1)
 
 
 def _bucket() -> sa.ColumnElement:
-    """A scan's quarter of an hour since the epoch (UTC), in SQL: each database spells it its own way."""
-    seconds = sa.literal_column(str(BUCKET_SECONDS))
-    if db.session.get_bind().dialect.name == "postgresql":
+    """A scan's quarter of an hour (UTC) in SQL, to group by: each database spells it its own way, and
+    `_quarter` reads what it gives back as the quarter's number since the epoch. Per row, so cheap
+    arithmetic matters: PostgreSQL's date_bin (14 and later) is timestamp arithmetic, three times faster
+    than dividing EXTRACT(epoch)'s numeric; SQLite's unixepoch (3.38 and later) twice as fast as strftime('%s')."""
+    dialect = db.session.get_bind().dialect
+    version = dialect.server_version_info or (0,)
+    seconds = sa.literal_column(str(BUCKET_SECONDS), sa.Integer)
+    if dialect.name == "postgresql":
+        if version >= (14,):
+            return sa.func.date_bin(sa.literal_column(f"interval '{BUCKET_SECONDS} seconds'"), Checkin.scanned_at,
+                                    sa.literal_column("timestamp '1970-01-01'"))
         return sa.cast(sa.func.floor(sa.extract("epoch", Checkin.scanned_at) / seconds), sa.BigInteger)
-    return sa.cast(sa.func.strftime("%s", Checkin.scanned_at), sa.Integer) / seconds
+    # SQLite's date functions round to the millisecond (…:59.9996 is the next minute): whole seconds first,
+    # from the stored text "YYYY-MM-DD HH:MM:SS.ffffff"
+    whole_seconds = sa.func.substr(Checkin.scanned_at, 1, 19)
+    if version >= (3, 38):
+        return sa.func.unixepoch(whole_seconds, type_=sa.Integer) // seconds
+    return sa.cast(sa.func.strftime("%s", whole_seconds), sa.Integer) // seconds
+
+
+def _quarter(bucket) -> int:
+    """The quarter's number since the epoch of a `_bucket()` value: a number, or date_bin's naive UTC start."""
+    if isinstance(bucket, datetime):
+        return (bucket - EPOCH) // timedelta(seconds=BUCKET_SECONDS)
+    return int(bucket)
 
 
 def entries_by_hour(fair: Fair, *, days: int = 7) -> dict[date, list[int]]:
     """People admitted at the entry gates per local day and hour (24 counts a day), for the last `days`
-    days that had any. One query, grouped by UTC quarter hours (at most 96 rows a day), each quarter then
-    put in its local hour, so it is right in every timezone, daylight saving time included."""
+    days that had any. Two queries: the fair's entry gates (a few rows), then their scans grouped by UTC
+    quarter hours (at most 96 rows a day), each quarter then put in its local hour, so it is right in every
+    timezone, daylight saving time included. The gates are asked first, not joined: the sum then reads the
+    gates' own range of ix_checkin_tally (fair, reason, point), and a join per scan cost PostgreSQL a nested
+    loop over every admitted scan of the fair when it had no statistics yet."""
+    gates = db.session.scalars(sa.select(CheckinPoint.id).where(CheckinPoint.fair_id == fair.id,
+                                                                CheckinPoint.kind == PointKind.entry)).all()
+    if not gates:
+        return {}
     bucket = _bucket()
     rows = db.session.execute(
-        sa.select(bucket, sa.func.sum(Checkin.people)).join(CheckinPoint, CheckinPoint.id == Checkin.point_id)
-        .where(Checkin.fair_id == fair.id, Checkin.reason == "ok", CheckinPoint.kind == PointKind.entry)
+        sa.select(bucket, sa.func.sum(Checkin.people))
+        .where(Checkin.fair_id == fair.id, Checkin.reason == "ok", Checkin.point_id.in_(gates))
         .group_by(bucket))
     zone = ZoneInfo(fair.timezone)
     per_day: dict[date, list[int]] = {}
     for quarter, people in rows:
-        local = datetime.fromtimestamp(int(quarter) * BUCKET_SECONDS, timezone.utc).astimezone(zone)
+        local = datetime.fromtimestamp(_quarter(quarter) * BUCKET_SECONDS, timezone.utc).astimezone(zone)
         per_day.setdefault(local.date(), [0] * 24)[local.hour] += int(people or 0)
     return {day: per_day[day] for day in sorted(per_day)[-days:]}

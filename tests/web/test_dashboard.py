@@ -2,7 +2,7 @@
 polls); the public "fair in numbers" page and who sees it in which phase; and query counts that do not
 grow with the data."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 import xml.etree.ElementTree as ET
 
@@ -203,6 +203,21 @@ def test_entries_per_hour_follow_the_fairs_timezone_with_its_daylight_saving(org
         assert checkins.redeem(fair, gate, code, scanned_at=moment).ok
     per_day = stats.entries_by_hour(fair)
     assert [counts.index(1) for counts in per_day.values()] == [9, 9]
+
+
+def test_a_scan_a_microsecond_before_the_hour_counts_in_the_hour_before(organizer):
+    """The SQL groups by UTC quarter hours (each database its own way): a scan on either side of a quarter's
+    edge lands in its own quarter, so in its own local hour at an hour's edge."""
+    from tests.factories import make_fair
+    fair = make_fair(organizer, timezone="Asia/Shanghai", starts_on=datetime(2027, 5, 20).date(),
+                     ends_on=datetime(2027, 5, 21).date())
+    gate = make_point(fair, "gate", kind=PointKind.entry, policy=Policy.unlimited)
+    edge = from_local(datetime(2027, 5, 20, 11, 0), "Asia/Shanghai")
+    for moment in (edge - timedelta(microseconds=1), edge, edge + timedelta(minutes=15) - timedelta(microseconds=1)):
+        _ticket, code = make_scannable_ticket(fair)
+        assert checkins.redeem(fair, gate, code, scanned_at=moment).ok
+    [counts] = stats.entries_by_hour(fair).values()
+    assert {hour: count for hour, count in enumerate(counts) if count} == {10: 1, 11: 2}
 
 
 def test_a_source_giving_an_undocumented_figure_is_an_error(fair, monkeypatch):
