@@ -37,8 +37,11 @@ def connection():
         if POSTGRES:
             import psycopg
             _connection = psycopg.connect(os.environ["FLOOR_DATABASE"])
-            _connection.execute("CREATE TABLE IF NOT EXISTS floor_scan (id SERIAL PRIMARY KEY, code TEXT NOT NULL, "
-                                "point TEXT NOT NULL, nonce TEXT, scanned_at TEXT, UNIQUE (code, point))")
+            try:
+                _connection.execute("CREATE TABLE IF NOT EXISTS floor_scan (id SERIAL PRIMARY KEY, code TEXT NOT NULL, "
+                                    "point TEXT NOT NULL, nonce TEXT, scanned_at TEXT, UNIQUE (code, point))")
+            except psycopg.errors.UniqueViolation:     # the other worker created it at the same moment
+                _connection.rollback()
         else:
             _connection = sqlite3.connect(os.environ["FLOOR_DATABASE"])
             for pragma in SQLITE_PRAGMAS:
