@@ -198,7 +198,6 @@ def dashboard_rows(workdir: Path, database_url: str | None, runs: int) -> list[t
     with app.app_context():
         fair = build(random.Random(2026))
         slug, fair_id = fair.slug, fair.id
-        db.session.commit()
         if db.engine.dialect.name == "postgresql":
             # A live database's autovacuum would have analysed the tables after such a load (bench/catalog.py)
             with db.engine.begin() as connection:
