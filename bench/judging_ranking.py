@@ -166,6 +166,12 @@ def timing(runs: int) -> float:
     return statistics.median(times)
 
 
+def ranking_rows(_workdir: Path, _database_url: str | None, runs: int) -> list[tuple]:
+    """bench/run.py's row: the time of one rank() (the accuracy simulation runs only alone)."""
+    runs = max(runs, 15)
+    return [(f"judging ranking, rank() of {PROJECTS * LOOKS:,} marks", runs, timing(runs), None, TARGET_MS)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=30, help="simulated fairs to average over (default %(default)s)")

@@ -36,6 +36,7 @@ from bench.common import HEADER, fresh_app, median_ms, row_text  # noqa: E402
 from bench.screening_assign import screening_rows  # noqa: E402
 from bench.judging_assign import judging_assign_rows  # noqa: E402
 from bench.judge_list import judge_list_rows  # noqa: E402
+from bench.judging_ranking import ranking_rows  # noqa: E402
 from bench.plan_svg import plan_rows  # noqa: E402
 from bench.shortlist import shortlist_rows  # noqa: E402
 from bench.signage import signage_rows  # noqa: E402
@@ -141,6 +142,7 @@ def main() -> None:
         rows += plan_rows(workdir, args.database_url, args.import_runs)           # bench/plan_svg.py
         rows += signage_rows(workdir, args.database_url, args.import_runs)        # bench/signage.py
         rows += judging_assign_rows(workdir, args.database_url, args.import_runs)  # bench/judging_assign.py
+        rows += ranking_rows(workdir, args.database_url, args.import_runs)        # bench/judging_ranking.py
         rows += certificate_rows(workdir, args.database_url, args.import_runs)    # bench/certificates.py
         rows += ticket_rows(workdir, args.database_url, args.import_runs)         # bench/tickets.py
         rows += catalog_rows(workdir, args.database_url, args.import_runs)        # bench/catalog.py
