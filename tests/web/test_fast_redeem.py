@@ -250,3 +250,19 @@ def test_a_replaced_fair_key_is_followed_and_its_old_codes_never_pass(apps):
     assert scan(new_codes[1]) == (201, "ok", 1)             # and the fast path follows it
     status, reason, answered_here = scan(old_codes[2])
     assert (reason, answered_here) == ("invalid", 0) and status >= 400
+
+
+def test_a_key_sealed_under_another_secret_leaves_every_scan_to_the_app(database_url, instance_path):
+    """A process whose SECRET_KEY cannot unseal the fair's private key still admits (the app verifies with
+    the public key, as devices do); the fast path stands aside instead of failing."""
+    app = create_app(test_config(database_url, instance_path, SECRET_KEY="another-secret", FAIR_DEVICE_LIMIT=40))
+    app.test_client_class = RequestInItsOwnContext
+    fair = fair_of_today()
+    gate = make_point(fair, "gate", area_id=make_area(fair, "场馆").id)
+    _device, token = make_device(fair, [gate])
+    codes = [make_scannable_ticket(fair)[1] for _ in range(3)]
+    client, fast = app.test_client(), app.extensions["fast_redeem"]
+    for code in codes:
+        answer = client.post(REDEEM, json={"code": code, "point": "gate"}, headers={"Authorization": f"Bearer {token}"})
+        assert (answer.status_code, answer.get_json()["reason"]) == (201, "ok")
+    assert fast.answered == 0 and fast.signers[fair.id][1] is None
