@@ -96,6 +96,8 @@ def from_environment(instance_path: str) -> dict:
         # service (FAIR_JOBS_THREAD=false then); FAIR_JOBS_INLINE runs a job inside the request that asks.
         "FAIR_JOBS_THREAD": _flag("FAIR_JOBS_THREAD", True),
         "FAIR_JOBS_INLINE": _flag("FAIR_JOBS_INLINE", False),
+        # A finished job's result file is removed this many days after it finished (`fair jobs clean`).
+        "FAIR_JOB_RESULTS_DAYS": int(os.environ.get("FAIR_JOB_RESULTS_DAYS", "14")),
         # E-mail for messages (`fair messages send`); without a host, messages stay in the inbox only.
         "FAIR_SMTP_HOST": os.environ.get("FAIR_SMTP_HOST", ""),
         "FAIR_SMTP_PORT": int(os.environ.get("FAIR_SMTP_PORT", "587")),

@@ -1,4 +1,5 @@
-"""`fair jobs ...`: the worker that runs long work outside the web request, and the list of jobs."""
+"""`fair jobs ...`: the worker that runs long work outside the web request, the list of jobs, and the
+removal of old results."""
 import signal
 import threading
 
@@ -8,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from fair.extensions import db
-from fair.jobs import runner
+from fair.jobs import retention, runner
 from fair.jobs.models import Job
 
 
@@ -58,3 +59,13 @@ def list_command(limit: int) -> None:
         slug = job.fair.slug if job.fair else "-"
         click.echo(f"#{job.id:<5} {job.status.value:<9} {job.done:>5}/{job.total:<5} {job.kind:<24} {slug:<16} "
                    f"{job.error or job.message}")
+
+
+@jobs_command.command("clean")
+@click.option("--days", type=click.IntRange(min=0), default=None,
+              help="Remove results finished more than this many days ago [default: FAIR_JOB_RESULTS_DAYS].")
+@with_appcontext
+def clean_command(days: int | None) -> None:
+    """Remove the result files of jobs that finished long ago (their pages then say the result expired), and
+    the folders of jobs that no longer exist; queued and running jobs are never touched."""
+    click.echo(str(retention.clean_results(days)))

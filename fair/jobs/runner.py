@@ -85,6 +85,11 @@ def result_file(job: Job) -> Path | None:
     return path if path.is_file() else None
 
 
+def is_expired(job: Job) -> bool:
+    """A done job whose file `retention.clean_results` removed (it clears result_path)."""
+    return job.status is JobStatus.done and not job.result_path
+
+
 def _remove_files(job_id: int) -> None:
     shutil.rmtree(jobs_folder() / str(job_id), ignore_errors=True)
 
@@ -129,9 +134,10 @@ def cancel(job: Job, actor) -> Job:
 
 
 def retry(job: Job, actor) -> Job:
-    """A failed or cancelled job is queued again from the start."""
+    """A failed or cancelled job, or a done one whose result expired, is queued again from the start."""
     before = snapshot(job, AUDITED)
-    if not _update(job, [JobStatus.failed, JobStatus.cancelled], status=JobStatus.queued, done=0, total=0,
+    retryable = [JobStatus.failed, JobStatus.cancelled] + ([JobStatus.done] if is_expired(job) else [])
+    if not _update(job, retryable, status=JobStatus.queued, done=0, total=0,
                    message="", error="", result_path="", result_name="", result_type="", started_at=None,
                    finished_at=None, cancel_requested_at=None, worker="", created_at=utcnow()):
         raise Refused(_("只有失败或已取消的任务可以重试。"), "not_retryable")

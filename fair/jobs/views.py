@@ -57,7 +57,7 @@ def job_state(fair: Fair, job: Job) -> dict:
         "download_url": url_for("jobs.download", slug=fair.slug, job_id=job.id)
         if job.status is JobStatus.done and job.result_path else None,
         "can_cancel": job.status in (JobStatus.queued, JobStatus.running) and job.cancel_requested_at is None,
-        "can_retry": job.status in (JobStatus.failed, JobStatus.cancelled),
+        "can_retry": job.status in (JobStatus.failed, JobStatus.cancelled) or runner.is_expired(job),
     }
 
 
@@ -97,13 +97,24 @@ def job_json(fair: Fair, job_id: int):
 @fair_role_required()
 def download(fair: Fair, job_id: int):
     found = _job(fair, job_id)
+    if runner.is_expired(found):
+        return _expired(fair, found)
     path = runner.result_file(found)
     if path is None:
         abort(404, description=_("此任务没有可下载的文件。"))
-    response = send_file(path, mimetype=found.result_type or "application/octet-stream", as_attachment=True,
-                         download_name=found.result_name or path.name, max_age=0)
+    try:
+        response = send_file(path, mimetype=found.result_type or "application/octet-stream", as_attachment=True,
+                             download_name=found.result_name or path.name, max_age=0)
+    except FileNotFoundError:                       # removed by the cleaner since the check above
+        return _expired(fair, found)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _expired(fair: Fair, found: Job):
+    """An old link to a removed result: the job's page, which offers to run it again, says why."""
+    flash(_("结果已过期，请重新生成"), "warning")
+    return redirect(url_for("jobs.job", slug=fair.slug, job_id=found.id))
 
 
 @bp.post("/<int:job_id>/cancel")

@@ -1,5 +1,6 @@
 """The worker loop: claim a queued job, run it, look again every second; stop between jobs (or at the
-running job's next step, which then goes back to the queue) when asked."""
+running job's next step, which then goes back to the queue) when asked. About once an hour it also removes
+old jobs' result files (`retention`)."""
 import threading
 import time
 from typing import Callable
@@ -7,7 +8,7 @@ from typing import Callable
 from flask import Flask
 
 from fair.extensions import db
-from fair.jobs import runner
+from fair.jobs import retention, runner
 
 POLL_SECONDS = 1.0
 
@@ -27,6 +28,7 @@ def work(app: Flask, *, name: str | None = None, once: bool = False, stopping: t
             echo(f"{released} abandoned job(s) marked failed")
         while not stopping.is_set():
             try:
+                _clean_if_due(app, echo)
                 job = runner.claim_next(name)
                 if job is None:
                     if once:
@@ -38,6 +40,18 @@ def work(app: Flask, *, name: str | None = None, once: bool = False, stopping: t
             finally:
                 db.session.remove()
     return ran
+
+
+def _clean_if_due(app: Flask, echo: Echo | None) -> None:
+    """Remove old results when due; that is housekeeping, so a failure is logged and the jobs go on."""
+    try:
+        cleaned = retention.clean_if_due()
+    except Exception:                               # noqa: BLE001  the log has the trace
+        db.session.rollback()
+        app.logger.exception("removing old job results failed")
+        return
+    if cleaned and (cleaned.folders or cleaned.expired) and echo:
+        echo(str(cleaned))
 
 
 def _run_one(job, stopping: threading.Event, echo: Echo | None) -> None:
