@@ -9,6 +9,7 @@ recent jobs are left alone, and a file written after the clean began (a job retr
 removed."""
 import os
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -71,11 +72,14 @@ def _expire(cutoff: datetime) -> int:
     qualifies = (Job.status == JobStatus.done, Job.result_path != "", Job.finished_at < cutoff)
     rows = db.session.execute(sa.select(Job.id, Job.params).where(*qualifies)).all()
     db.session.rollback()                          # no read transaction held into the writes (SQLite)
-    count = 0
+    by_locale = defaultdict(list)
     for job_id, params in rows:
-        with force_locale((params or {}).get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        by_locale[(params or {}).get("locale") or current_app.config["BABEL_DEFAULT_LOCALE"]].append(job_id)
+    count = 0
+    for locale, job_ids in by_locale.items():      # one UPDATE per language, not per job
+        with force_locale(locale):
             message = _("结果已过期，请重新生成")
-        count += db.session.execute(sa.update(Job).where(Job.id == job_id, *qualifies)
+        count += db.session.execute(sa.update(Job).where(Job.id.in_(job_ids), *qualifies)
                                     .values(result_path="", message=message)
                                     .execution_options(synchronize_session=False)).rowcount
     db.session.commit()

@@ -16,6 +16,7 @@ from fair.extensions import db
 from fair.jobs import retention, runner, worker
 from fair.jobs.models import Job, JobStatus
 from fair.times import utcnow
+from tests.job_support import job_of, job_url, work_once
 
 RESULT = b"%PDF-" + b"x" * 995          # 1000 bytes
 
@@ -32,21 +33,6 @@ def jobs_dir(app, tmp_path, monkeypatch) -> Path:
     """A jobs folder of this test's own: the session's instance folder holds other tests' leftovers."""
     monkeypatch.setattr(app, "instance_path", str(tmp_path))
     return tmp_path / "jobs"
-
-
-def work_once(app) -> str:
-    result = app.test_cli_runner().invoke(args=["jobs", "work", "--once"])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def job_of(job_id: int) -> Job:
-    db.session.rollback()
-    return db.session.get(Job, job_id, populate_existing=True)
-
-
-def job_url(fair, job: Job, rest: str = "") -> str:
-    return f"/fairs/{fair.slug}/jobs/{job.id}{rest}"
 
 
 def age(path: Path, days: float) -> None:

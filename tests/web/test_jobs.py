@@ -18,6 +18,7 @@ from fair.visitors import services as visitor_services
 from fair.visitors.models import VisitorKind
 from tests.conftest import log_in, queries_for
 from tests.factories import make_fair, make_member, make_plan, make_shortlisted
+from tests.job_support import job_of, job_url, work_once
 from tests.pdfs import flat, pdf_pages, qr_texts
 from tests.visitor_factories import visiting_fair
 from tests.web.test_certificates import frozen
@@ -67,21 +68,6 @@ def _reset():
     FAILING.update(left=0, unexpected=False)
     yield
     Steps.go.set()                                  # a thread still waiting ends
-
-
-def work_once(app) -> str:
-    result = app.test_cli_runner().invoke(args=["jobs", "work", "--once"])
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def job_of(job_id: int) -> Job:
-    db.session.rollback()
-    return db.session.get(Job, job_id, populate_existing=True)
-
-
-def job_url(fair, job: Job | int, rest: str = "") -> str:
-    return f"/fairs/{fair.slug}/jobs/{getattr(job, 'id', job)}{rest}"
 
 
 def in_thread(app, target) -> threading.Thread:
