@@ -20,8 +20,8 @@ from fair.fairs.models import Category
 from fair.jobs import runner
 from fair.jobs.models import Job, JobStatus
 from tests.factories import make_fair, make_plan, make_shortlisted, spreadsheet, spreadsheet_row
+from tests.job_support import job_of, job_url, work_once
 from tests.web.test_import_export import confirm_token, upload, xlsx
-from tests.web.test_jobs import job_of, job_url, work_once
 
 
 @pytest.fixture
